@@ -1,0 +1,33 @@
+"""Builds the core services once, for the GUI and the CLI alike.
+
+Nothing here is a module-level singleton: each caller gets its own ``Services`` for the store
+it names, which keeps tests independent and lets one process open two stores if it must.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.artifacts import ArtifactStore
+from app.core.datasets import DatasetService
+from app.core.paths import resolve_store_url
+from app.core.store import Store
+
+
+@dataclass
+class Services:
+    store: Store
+    artifacts: ArtifactStore
+    datasets: DatasetService
+
+    def close(self) -> None:
+        self.store.dispose()
+
+
+def build_services(store_url: str | None = None, *, artifacts_dir: Path | None = None) -> Services:
+    """Open (and migrate) the store, clear what crashed writers left, and wire the services."""
+    store = Store(resolve_store_url(store_url), artifacts_dir=artifacts_dir)
+    artifacts = ArtifactStore(store)
+    artifacts.recover()
+    return Services(store=store, artifacts=artifacts, datasets=DatasetService(store, artifacts))

@@ -1,0 +1,207 @@
+"""Content-addressed files beside the database, written so a crash never leaves half of one.
+
+A file lives at ``artifacts/<sha256[:2]>/<sha256>``. Writing goes: bytes to
+``artifacts/tmp/<host>-<pid>-<random>.part`` while hashing → a *pending* row claiming the
+hash, owned by this process → rename into place → the caller's own transaction marks the
+row *stored* together with whatever references it. A process killed at any point leaves a
+temporary file or a pending row owned by a dead process; ``recover()`` (run at every start)
+removes both, so no file survives that no row points to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.errors import NotFound, StoreUnavailable, TamperedArtifact
+from app.core.store import Store
+from app.core.store.models import ArtifactRow
+
+_CHUNK = 1 << 20
+
+
+def owner_tag() -> str:
+    """Identifies this process among all that share the store."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner_is_dead(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's writer: only it can know
+    return int(pid) != os.getpid() and not _pid_alive(int(pid))
+
+
+def sha256_file(path: Path, chunk: int = _CHUNK) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingArtifact:
+    """A file in place whose row is still pending; ``commit(session)`` makes it permanent."""
+
+    sha256: str
+    size: int
+    path: Path
+    existed: bool
+
+    def mark_stored(self, session: Session) -> None:
+        row = session.get(ArtifactRow, self.sha256)
+        if row is not None and row.state != "stored":
+            row.state = "stored"
+
+
+class ArtifactStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.root = store.artifacts_dir
+        self.tmp_dir = self.root / "tmp"
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def temporary_file(self, suffix: str = ".part") -> Iterator[Path]:
+        """A temporary path owned by this process, removed on exit unless it was moved."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        host = socket.gethostname().replace("-", "_")
+        path = self.tmp_dir / f"{host}-{os.getpid()}-{uuid.uuid4().hex}{suffix}"
+        try:
+            yield path
+        finally:
+            with suppress(FileNotFoundError):
+                path.unlink()
+
+    def put_file(self, produce: Callable[[BinaryIO], None], *, kind: str) -> PendingArtifact:
+        """Write the bytes ``produce(fh)`` writes, then claim and place them.
+
+        The caller must call ``mark_stored`` inside the transaction that references the
+        artifact; until then the row is pending and recovery may remove it.
+        """
+        with self.temporary_file() as tmp:
+            try:
+                with open(tmp, "wb") as fh:
+                    produce(fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"Could not write to the artifact folder {self.root}: {exc.strerror or exc}.",
+                    hint="Free some disk space or check the folder's permissions.",
+                ) from exc
+            return self._place(tmp, sha256_file(tmp), kind)
+
+    def put_bytes(self, data: bytes, *, kind: str) -> PendingArtifact:
+        return self.put_file(lambda fh: fh.write(data), kind=kind)
+
+    def _place(self, tmp: Path, sha: str, kind: str) -> PendingArtifact:
+        size = tmp.stat().st_size
+        final = self.path_for(sha)
+
+        def claim(s: Session) -> bool:
+            row = s.get(ArtifactRow, sha)
+            if row is not None:
+                return True
+            s.add(
+                ArtifactRow(
+                    sha256=sha,
+                    size=size,
+                    kind=kind,
+                    state="pending",
+                    owner=owner_tag(),
+                    created_at=datetime.now(UTC),
+                )
+            )
+            return False
+
+        existed = self.store.write(claim)
+        if existed and final.exists():
+            return PendingArtifact(sha, size, final, existed=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+        return PendingArtifact(sha, size, final, existed=existed)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def open_verified(self, sha256: str) -> Path:
+        """The path of a stored artifact after checking its bytes still hash to ``sha256``."""
+        path = self.path_for(sha256)
+        if not path.exists():
+            raise NotFound(
+                f"The stored file {sha256[:12]}… is missing from {self.root}.",
+                hint="The artifact folder was moved or cleaned; restore it from a backup.",
+            )
+        actual = sha256_file(path)
+        if actual != sha256:
+            raise TamperedArtifact(
+                f"The stored file {path} was changed after it was written "
+                f"(SHA-256 {actual[:12]}… instead of {sha256[:12]}…).",
+                hint="It will not be loaded. Restore the file or register the model again.",
+            )
+        return path
+
+    # -- recovery --------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Remove what dead writers left behind; returns how many files were removed."""
+        removed = 0
+        if self.tmp_dir.exists():
+            host = socket.gethostname().replace("-", "_")
+            for tmp in self.tmp_dir.iterdir():
+                parts = tmp.name.split("-")
+                if len(parts) >= 3 and parts[0] == host and parts[1].isdigit():
+                    pid = int(parts[1])
+                    if pid != os.getpid() and not _pid_alive(pid):
+                        with suppress(FileNotFoundError):
+                            tmp.unlink()
+                            removed += 1
+
+        def sweep(s: Session) -> list[str]:
+            pending = s.scalars(select(ArtifactRow).where(ArtifactRow.state == "pending"))
+            dead = [row for row in pending if _owner_is_dead(row.owner)]
+            for row in dead:
+                s.delete(row)
+            return [row.sha256 for row in dead]
+
+        for sha in self.store.write(sweep):
+            with suppress(FileNotFoundError):
+                self.path_for(sha).unlink()
+                removed += 1
+        return removed
+
+    def orphans(self) -> list[Path]:
+        """Files in the folder with no row at all (should always be empty); used by tests."""
+        with self.store.session() as s:
+            known = set(s.scalars(select(ArtifactRow.sha256)))
+        found = []
+        for sub in self.root.iterdir() if self.root.exists() else []:
+            if sub.is_dir() and len(sub.name) == 2:
+                found.extend(p for p in sub.iterdir() if p.name not in known)
+        return found

@@ -1,0 +1,97 @@
+"""The ORM rows of ModelDesk's own tables.
+
+Rows never leave a session: services turn them into frozen dataclasses before returning.
+Table names avoid Optuna's (``studies``, ``trials``, ``version_info``, ``alembic_version``…)
+so both schemas can live in one database; our Alembic history uses its own version table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ArtifactRow(Base):
+    """One content-addressed file. ``state`` is 'pending' from the moment a writer claims the
+    hash until the transaction that references it commits; a pending row whose owner process
+    is gone marks a write that never finished, and recovery deletes both row and file."""
+
+    __tablename__ = "artifacts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    owner: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DatasetRow(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    versions: Mapped[list[DatasetVersionRow]] = relationship(
+        back_populates="dataset", order_by="DatasetVersionRow.version"
+    )
+
+
+class DatasetVersionRow(Base):
+    """An immutable snapshot. ``source_sha256`` identifies the source content (plus reading
+    options such as the sheet) so a re-added file is recognised; ``snapshot_sha256`` names
+    the Parquet artifact every later step reads. ``parent_version_id`` and ``source_kind``
+    carry lineage for versions made by recipes, SQL queries or a watched folder."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "version"),
+        UniqueConstraint("dataset_id", "source_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    source_kind: Mapped[str] = mapped_column(String(16), default="file")
+    source_path: Mapped[str] = mapped_column(Text, default="")
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    snapshot_sha256: Mapped[str] = mapped_column(ForeignKey("artifacts.sha256"))
+    format: Mapped[str] = mapped_column(String(32))
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    cols: Mapped[int] = mapped_column(Integer)
+    source_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    schema: Mapped[list] = mapped_column(JSON, default=list)
+    parent_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    dataset: Mapped[DatasetRow] = relationship(back_populates="versions")

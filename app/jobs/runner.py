@@ -1,0 +1,373 @@
+"""One job runner for all long work: threads for I/O-bound work, child processes for CPU.
+
+A job is a plain function that takes its inputs and a ``progress`` keyword (see
+``app.core.progress``). The runner gives every job a ``Job`` handle with its state, last
+progress, result or error, a ``cancel()`` and listeners. Listeners are called on the worker's
+thread; the Qt bridge (``app.ui.job_bridge``) turns them into queued signals.
+
+Process jobs run under the ``spawn`` start method (forking a process that has Qt threads is
+unsafe) and talk back over a pipe. If the child dies without a word (kill -9, out of memory)
+the job fails with the reason read from its exit code, and ``on_exit`` hooks let the caller
+repair what the child owned (a run left "running", a pending artifact).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import itertools
+import multiprocessing as mp
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.errors import Cancelled, ModelDeskError
+from app.core.progress import CancelToken
+
+_ids = itertools.count(1)
+_PROGRESS_INTERVAL = 0.05  # seconds between forwarded progress events
+
+
+class JobState(enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def done(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    job_id: int
+    name: str
+    kind: str  # 'started' | 'progress' | 'succeeded' | 'failed' | 'cancelled'
+    fraction: float
+    status: str
+    result: Any = None
+    error: BaseException | None = None
+    traceback: str = ""
+
+
+Listener = Callable[[JobEvent], None]
+
+
+class Job(CancelToken):
+    """The handle of one submitted job; also the ``progress`` object a thread job receives."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.id = next(_ids)
+        self.name = name
+        self.state = JobState.PENDING
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.traceback = ""
+        self._done = threading.Event()
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._last_emit = 0.0
+        self.cancel_hook: Callable[[], None] | None = None
+
+    # -- for callers -----------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+            replay = self._event(self.state.value) if self.state.done else None
+        if replay is not None:  # subscribed after the end: still hear how it ended
+            listener(replay)
+
+    def cancel(self) -> None:
+        super().cancel()
+        if self.cancel_hook is not None:
+            self.cancel_hook()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    # -- for the job -----------------------------------------------------------------------
+
+    def update(self, fraction: float | None = None, status: str | None = None) -> None:
+        super().update(fraction, status)
+        now = time.monotonic()
+        if now - self._last_emit >= _PROGRESS_INTERVAL or fraction == 1.0:
+            self._last_emit = now
+            self._emit(self._event("progress"))
+
+    # -- for the runner --------------------------------------------------------------------
+
+    def _event(self, kind: str) -> JobEvent:
+        return JobEvent(
+            self.id,
+            self.name,
+            kind,
+            self.fraction,
+            self.status,
+            self.result,
+            self.error,
+            self.traceback,
+        )
+
+    def _emit(self, event: JobEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not kill the job
+                import logging
+
+                logging.getLogger(__name__).exception("job listener failed")
+
+    def _start(self) -> None:
+        self.state = JobState.RUNNING
+        self._emit(self._event("started"))
+
+    def _finish(
+        self, state: JobState, result: Any = None, error: BaseException | None = None, tb: str = ""
+    ) -> None:
+        with self._lock:
+            if self.state.done:
+                return
+            self.state, self.result, self.error, self.traceback = state, result, error, tb
+            if state is JobState.SUCCEEDED:
+                self.fraction = 1.0
+        self._emit(self._event(state.value))
+        self._done.set()
+
+
+class JobRunner:
+    """Runs jobs and knows which are live, so the window can count them and stop them."""
+
+    def __init__(self, max_threads: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="job")
+        self._live: dict[int, Job] = {}
+        self._lock = threading.Lock()
+        self._watchers: list[Callable[[int], None]] = []
+
+    # -- observing -------------------------------------------------------------------------
+
+    def watch_count(self, callback: Callable[[int], None]) -> None:
+        """``callback(n)`` whenever the number of live jobs changes (on a worker thread)."""
+        self._watchers.append(callback)
+
+    @property
+    def live(self) -> list[Job]:
+        with self._lock:
+            return list(self._live.values())
+
+    def _track(self, job: Job) -> None:
+        with self._lock:
+            self._live[job.id] = job
+            count = len(self._live)
+        for cb in self._watchers:
+            cb(count)
+
+        def untrack(event: JobEvent) -> None:
+            if event.kind in ("succeeded", "failed", "cancelled"):
+                with self._lock:
+                    self._live.pop(job.id, None)
+                    n = len(self._live)
+                for cb in self._watchers:
+                    cb(n)
+
+        job.subscribe(untrack)
+
+    # -- threads ---------------------------------------------------------------------------
+
+    def submit(self, fn: Callable[..., Any], *args: Any, name: str, **kwargs: Any) -> Job:
+        """Run ``fn(*args, progress=job, **kwargs)`` on a worker thread."""
+        job = Job(name)
+        self._track(job)
+
+        def body() -> None:
+            if job.cancelled:
+                job._finish(JobState.CANCELLED, error=Cancelled())
+                return
+            job._start()
+            try:
+                result = fn(*args, progress=job, **kwargs)
+            except Cancelled as exc:
+                job._finish(JobState.CANCELLED, error=exc)
+            except BaseException as exc:
+                job._finish(JobState.FAILED, error=exc, tb=traceback.format_exc())
+            else:
+                job._finish(JobState.SUCCEEDED, result=result)
+
+        future: Future[None] = self._pool.submit(body)
+
+        def cancel_queued() -> None:
+            if future.cancel():
+                job._finish(JobState.CANCELLED, error=Cancelled())
+
+        job.cancel_hook = cancel_queued
+        return job
+
+    # -- child processes -------------------------------------------------------------------
+
+    def submit_process(
+        self,
+        target: str,
+        *args: Any,
+        name: str,
+        on_exit: Callable[[Job], None] | None = None,
+        grace: float = 5.0,
+        **kwargs: Any,
+    ) -> Job:
+        """Run ``module:function`` in a spawned child with ``progress`` forwarded back.
+
+        Cancel asks the child to stop at its next ``check_cancelled``; one that does not
+        within ``grace`` seconds is terminated. ``on_exit(job)`` runs after the child is
+        gone, whatever happened, on the runner's thread.
+        """
+        ctx = mp.get_context("spawn")
+        parent_conn, child_conn = ctx.Pipe(duplex=False)
+        cancel_event = ctx.Event()
+        process = ctx.Process(
+            target=_child_main,
+            args=(target, args, kwargs, child_conn, cancel_event),
+            name=f"modeldesk-{name}",
+            daemon=True,
+        )
+        job = Job(name)
+        job.pid = None  # type: ignore[attr-defined]
+        self._track(job)
+        job.cancel_hook = cancel_event.set
+
+        def supervise() -> None:
+            job._start()
+            process.start()
+            job.pid = process.pid  # type: ignore[attr-defined]
+            child_conn.close()
+            outcome: tuple[str, Any, str] | None = None
+            deadline: float | None = None
+            while True:
+                if job.cancelled and deadline is None:
+                    deadline = time.monotonic() + grace
+                if deadline is not None and time.monotonic() > deadline and process.is_alive():
+                    process.terminate()
+                    deadline = time.monotonic() + 2 * grace
+                try:
+                    ready = parent_conn.poll(0.1)
+                except (EOFError, OSError):
+                    ready = False
+                if ready:
+                    try:
+                        message = parent_conn.recv()
+                    except (EOFError, OSError):
+                        message = None
+                    if message is None:
+                        if not process.is_alive():
+                            break
+                        continue
+                    if message[0] == "progress":
+                        job.update(message[1], message[2])
+                        continue
+                    outcome = message
+                elif not process.is_alive():
+                    break
+            process.join(timeout=grace)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            parent_conn.close()
+            if outcome is None:
+                if job.cancelled:
+                    job._finish(JobState.CANCELLED, error=Cancelled())
+                else:
+                    job._finish(JobState.FAILED, error=ModelDeskError(_death_reason(process)))
+            elif outcome[0] == "result":
+                job._finish(JobState.SUCCEEDED, result=outcome[1])
+            elif outcome[0] == "cancelled":
+                job._finish(JobState.CANCELLED, error=Cancelled())
+            else:
+                job._finish(JobState.FAILED, error=outcome[1], tb=outcome[2])
+            if on_exit is not None:
+                on_exit(job)
+
+        threading.Thread(target=supervise, name=f"supervise-{name}", daemon=True).start()
+        return job
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    def shutdown(self, *, timeout: float = 10.0) -> None:
+        """Cancel every live job and wait for them, as the window closes."""
+        live = self.live
+        for job in live:
+            job.cancel()
+        end = time.monotonic() + timeout
+        for job in live:
+            job.wait(max(0.0, end - time.monotonic()))
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _death_reason(process: mp.process.BaseProcess) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            sig = signal.Signals(-code).name
+        except ValueError:
+            sig = str(-code)
+        hint = " (out of memory?)" if sig == "SIGKILL" else ""
+        return f"The worker process was killed by {sig}{hint}."
+    return f"The worker process exited with code {code} before it finished."
+
+
+class _ChildProgress:
+    def __init__(self, conn: Any, cancel_event: Any) -> None:
+        self._conn, self._cancel = conn, cancel_event
+        self._last = 0.0
+        self.fraction, self.status = 0.0, ""
+
+    def update(self, fraction: float | None = None, status: str | None = None) -> None:
+        if fraction is not None:
+            self.fraction = fraction
+        if status is not None:
+            self.status = status
+        now = time.monotonic()
+        if now - self._last >= _PROGRESS_INTERVAL or fraction == 1.0:
+            self._last = now
+            self._conn.send(("progress", self.fraction, self.status))
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+def _child_main(target: str, args: tuple, kwargs: dict, conn: Any, cancel_event: Any) -> None:
+    module_name, _, attr = target.partition(":")
+    progress = _ChildProgress(conn, cancel_event)
+    try:
+        fn = importlib.import_module(module_name)
+        for part in attr.split("."):
+            fn = getattr(fn, part)
+        result = fn(*args, progress=progress, **kwargs)
+    except Cancelled:
+        conn.send(("cancelled", None, ""))
+    except BaseException as exc:
+        tb = traceback.format_exc()
+        try:
+            conn.send(("error", exc, tb))
+        except Exception:  # the exception itself would not pickle: send its text
+            conn.send(("error", ModelDeskError(f"{type(exc).__name__}: {exc}"), tb))
+    else:
+        conn.send(("result", result, ""))
+    finally:
+        conn.close()
