@@ -36,16 +36,16 @@ class CancelToken:
     """A thread-safe flag plus the latest report; the base of the runners' progress objects."""
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._cancel_flag = threading.Event()
         self.fraction: float = 0.0
         self.status: str = ""
 
     def cancel(self) -> None:
-        self._event.set()
+        self._cancel_flag.set()
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set()
+        return self._cancel_flag.is_set()
 
     def update(self, fraction: float | None = None, status: str | None = None) -> None:
         if fraction is not None:
@@ -54,7 +54,7 @@ class CancelToken:
             self.status = status
 
     def check_cancelled(self) -> None:
-        if self._event.is_set():
+        if self._cancel_flag.is_set():
             raise Cancelled()
 
 

@@ -9,8 +9,8 @@ avoids importing Alembic at all when the schema is already current (start-up tim
 
 from __future__ import annotations
 
-import os
 import random
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,11 +67,14 @@ class Store:
                 f"Cannot create the store folder {folder}: {exc.strerror or exc}.",
                 hint="Choose a folder you can write to with --store or MODELDESK_STORE.",
             ) from exc
-        if not os.access(folder, os.W_OK | os.X_OK):
+        try:  # a real probe: os.access says yes to root even where writing fails
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
             raise StoreUnavailable(
-                f"The store folder {folder} is not writable.",
+                f"The store folder {folder} is not writable ({exc.strerror or exc}).",
                 hint="Fix its permissions or choose another store with --store or MODELDESK_STORE.",
-            )
+            ) from exc
 
     def _create_engine(self, url: str) -> Engine:
         if self.db_path is None and not url.startswith("sqlite"):

@@ -1,0 +1,137 @@
+"""Ingest, versions, recognition of known content, rename/delete/restore and export."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from app.core.errors import Cancelled, Conflict, InvalidInput, NotFound
+from tests.conftest import store_snapshot
+
+
+def test_add_file_stores_a_versioned_parquet_snapshot(services, small_csv: Path) -> None:
+    result = services.datasets.add_file(small_csv)
+    v = result.version
+    assert result.created
+    assert (v.name, v.version, v.rows, v.cols) == ("iris_like", 1, 60, 6)
+    snapshot = services.artifacts.path_for(v.snapshot_sha256)
+    assert snapshot.parent.name == v.snapshot_sha256[:2]
+    assert services.artifacts.open_verified(v.snapshot_sha256) == snapshot
+    expected = pd.read_csv(small_csv)
+    got = services.datasets.load_table(v).to_pandas()
+    pd.testing.assert_series_equal(got["petal"], expected["petal"])
+    assert got["species"].tolist() == expected["species"].tolist()
+
+
+def test_schema_roles_and_missing_counts(services, small_csv: Path) -> None:
+    v = services.datasets.add_file(small_csv).version
+    roles = {c.name: c.role for c in v.schema}
+    assert roles == {
+        "id": "identifier",
+        "sepal": "numeric",
+        "petal": "numeric",
+        "species": "categorical",
+        "flag": "boolean",
+        "when": "datetime",
+    }
+    assert v.column("petal").missing == len([i for i in range(60) if i % 7 == 0])
+    assert v.column("species").distinct == 3
+
+
+def test_same_content_is_recognised_not_duplicated(services, small_csv: Path) -> None:
+    first = services.datasets.add_file(small_csv)
+    before = store_snapshot(services)
+    again = services.datasets.add_file(small_csv)
+    assert not again.created
+    assert again.version.id == first.version.id
+    assert store_snapshot(services) == before
+
+
+def test_new_content_under_same_name_is_version_2(services, small_csv: Path, tmp_path) -> None:
+    services.datasets.add_file(small_csv, name="iris")
+    changed = tmp_path / "changed.csv"
+    changed.write_text(small_csv.read_text() + "999,1.0,2.0,setosa,true,2024-02-01\n")
+    v2 = services.datasets.add_file(changed, name="iris").version
+    assert (v2.version, v2.rows) == (2, 61)
+    assert services.datasets.resolve("iris").version == 2
+    assert services.datasets.resolve("iris@1").rows == 60
+    with pytest.raises(NotFound, match="no version 7"):
+        services.datasets.resolve("iris@7")
+
+
+def test_rename_delete_restore(services, small_csv: Path) -> None:
+    services.datasets.add_file(small_csv, name="a")
+    services.datasets.rename("a", "b")
+    assert [d.name for d in services.datasets.list()] == ["b"]
+    services.datasets.delete("b")
+    assert services.datasets.list() == []
+    assert services.datasets.list(include_deleted=True)[0].deleted
+    with pytest.raises(Conflict, match="deleted dataset named 'b'"):
+        services.datasets.add_table(pa.table({"x": [1, 2]}), name="b", source_kind="test")
+    services.datasets.restore("b")
+    assert services.datasets.get("b").latest.rows == 60
+
+
+def test_rename_to_existing_name_is_refused(services, small_csv: Path) -> None:
+    services.datasets.add_file(small_csv, name="a")
+    services.datasets.add_table(pa.table({"x": [1]}), name="b", source_kind="test")
+    with pytest.raises(Conflict, match="'b' already exists"):
+        services.datasets.rename("a", "b")
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "x@2", "tab\tname"])
+def test_bad_names_are_refused(services, small_csv: Path, bad: str) -> None:
+    before = store_snapshot(services)
+    with pytest.raises(InvalidInput):
+        services.datasets.add_file(small_csv, name=bad)
+    assert store_snapshot(services) == before
+
+
+@pytest.mark.parametrize(
+    "suffix", [".csv", ".tsv", ".parquet", ".feather", ".json", ".jsonl", ".xlsx"]
+)
+def test_export_round_trips(services, small_csv: Path, tmp_path: Path, suffix: str) -> None:
+    v = services.datasets.add_file(small_csv).version
+    out = services.datasets.export(v.ref, tmp_path / f"out{suffix}")
+    again = services.datasets.add_file(out, name=f"again{suffix}").version
+    assert (again.rows, again.cols) == (v.rows, v.cols)
+    a = services.datasets.load_table(v).to_pandas()
+    b = services.datasets.load_table(again).to_pandas()
+    assert b["species"].tolist() == a["species"].tolist()
+    assert b["sepal"].round(6).tolist() == a["sepal"].round(6).tolist()
+
+
+def test_export_to_unknown_format_names_it(services, small_csv: Path, tmp_path: Path) -> None:
+    v = services.datasets.add_file(small_csv).version
+    with pytest.raises(InvalidInput, match=re.escape("unknown format '.docx'")):
+        services.datasets.export(v.ref, tmp_path / "out.docx")
+
+
+def test_cancel_stores_nothing(services, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("a,b\n")
+        fh.writelines(f"{i},{i * 2}\n" for i in range(200_000))
+    before = store_snapshot(services)
+
+    class StopAtSnapshot:
+        def update(self, fraction=None, status=None):
+            self.status = status
+
+        def check_cancelled(self):
+            if getattr(self, "status", "") == "Writing snapshot":
+                raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        services.datasets.add_file(path, progress=StopAtSnapshot())
+    assert store_snapshot(services) == before
+
+
+def test_missing_file_is_a_clear_error(services, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=re.escape("nothere.csv")):
+        services.datasets.add_file(tmp_path / "nothere.csv")

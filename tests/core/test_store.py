@@ -1,0 +1,137 @@
+"""The store opens, migrates once, agrees with the ORM, and is set up for concurrent use."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
+from app.core.errors import StoreUnavailable
+from app.core.store import Store
+from app.core.store.database import HEAD_REVISION, MIGRATIONS_DIR, VERSION_TABLE
+from app.core.store.models import Base
+
+OPTUNA_TABLES = {"studies", "trials", "version_info", "alembic_version", "trial_values"}
+
+
+def test_head_revision_constant_matches_alembic_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_migrated_empty_database_equals_orm_metadata(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    with store.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        assert compare_metadata(ctx, Base.metadata) == []
+    assert store.current_revision() == HEAD_REVISION
+
+
+def test_store_made_by_first_migration_opens_in_this_version(tmp_path: Path) -> None:
+    """A file at revision 0001 (the first ever shipped) must upgrade to head and keep rows."""
+    db = tmp_path / "old.db"
+    from alembic import command
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO datasets (name, description, created_at) "
+                "VALUES ('kept', '', '2024-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    store = Store(f"sqlite:///{db}")
+    assert store.current_revision() == HEAD_REVISION
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM datasets")).scalar() == "kept"
+
+
+def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_our_tables_do_not_clash_with_optuna_names(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'o.db'}")
+    names = {
+        r[0]
+        for r in sqlite3.connect(store.db_path).execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
+    assert VERSION_TABLE in names
+    assert not names & OPTUNA_TABLES
+
+
+def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    Store(f"sqlite:///{db}").dispose()
+    con = sqlite3.connect(db)
+    con.execute(f"UPDATE {VERSION_TABLE} SET version_num='9999'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreUnavailable, match="newer ModelDesk"):
+        Store(f"sqlite:///{db}")
+
+
+def test_unwritable_store_folder_is_a_clear_error(tmp_path: Path) -> None:
+    """Read-only for everyone, root included: an immutable folder (chattr +i) when root."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = os.geteuid() == 0
+    if immutable:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    try:
+        with pytest.raises(StoreUnavailable, match="is not writable"):
+            Store(f"sqlite:///{folder / 'x.db'}")
+        assert not (folder / "x.db").exists()
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_store_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    """Root ignores permissions, so this awkward case is checked everywhere."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreUnavailable, match="Cannot create the store folder"):
+        Store(f"sqlite:///{blocker / 'sub' / 'x.db'}")
+
+
+def test_concurrent_starters_migrate_once(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_open_store, args=(url,)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    assert Store(url).current_revision() == HEAD_REVISION
+
+
+def _open_store(url: str) -> None:
+    Store(url).dispose()
