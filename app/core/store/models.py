@@ -95,3 +95,26 @@ class DatasetVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     dataset: Mapped[DatasetRow] = relationship(back_populates="versions")
+
+
+class ProfileRow(Base):
+    """A computed data profile, cached per dataset version and settings.
+
+    The full document (histograms, associations, warnings) is a JSON artifact; the row keeps
+    what lists need. ``settings_key`` is the SHA-256 of the canonical settings JSON, so a
+    profile with another target or thresholds is a different entry.
+    """
+
+    __tablename__ = "profiles"
+    __table_args__ = (UniqueConstraint("dataset_version_id", "settings_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_version_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE")
+    )
+    settings_key: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    artifact_sha256: Mapped[str] = mapped_column(ForeignKey("artifacts.sha256"))
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
