@@ -1,0 +1,98 @@
+"""The ``modeldesk`` command: no arguments opens the window; subcommands run headless.
+
+Contract for scripts: ``--json`` prints exactly one JSON document on stdout and nothing else
+there; errors print one line starting with ``error:`` on stderr (or a JSON error object with
+``--json``). Exit codes: 0 success, 1 error, 2 usage, 3 a refusal a script should act on
+(a promotion refused by policy, a drift alert).
+
+Each command group is a module in this package exposing ``register(subparsers)``, which adds
+its parsers and sets ``handler=`` on each; a handler takes ``(services, args)`` and returns
+``(json_payload, human_text)``. Adding a group is one line in ``GROUPS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+
+from app import __version__
+from app.core.errors import ModelDeskError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+#: command name → module under app.cli that registers it
+GROUPS = {
+    "datasets": "app.cli.datasets",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors exit 2
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """The options every subcommand takes."""
+    parser.add_argument("--store", metavar="URL", help="SQLAlchemy URL or SQLite file path")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="modeldesk", description="ModelDesk: from dataset to deployed model.")
+    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
+    parser.add_argument("--store", metavar="URL", help="SQLAlchemy URL or SQLite file path")
+    parser.add_argument("files", nargs="*", help="files to open in the window")
+    return parser
+
+
+def build_command_parser(groups: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    parser = Parser(prog="modeldesk", description="ModelDesk: from dataset to deployed model.")
+    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name in groups or GROUPS:
+        importlib.import_module(GROUPS[name]).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in {*GROUPS, "-h", "--help"}:
+        args = build_gui_parser().parse_args(argv)
+        from app.ui.app import run_gui
+
+        return run_gui(store_url=args.store, files=args.files)
+    if argv[0] in ("-h", "--help"):
+        build_command_parser().print_help()
+        return EXIT_OK
+    args = build_command_parser([argv[0]]).parse_args(argv)
+    try:
+        from app.bootstrap import build_services
+
+        services = build_services(args.store)
+        try:
+            payload, text = args.handler(services, args)
+        finally:
+            services.close()
+    except ModelDeskError as exc:
+        return fail(exc, args.json)
+    except KeyboardInterrupt:
+        return fail(ModelDeskError("Interrupted."), args.json)
+    if args.json:
+        json.dump(payload, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    elif text:
+        print(text)
+    return EXIT_OK
+
+
+def fail(exc: ModelDeskError, as_json: bool) -> int:
+    if as_json:
+        json.dump(exc.to_dict(), sys.stdout)
+        sys.stdout.write("\n")
+    print(f"error: {exc}", file=sys.stderr)
+    return exc.exit_code

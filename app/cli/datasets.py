@@ -1,0 +1,133 @@
+"""``modeldesk datasets add|list|show|export|rm|restore|rename``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.cli import add_common
+from app.cli.progress_bar import ProgressBar
+from app.core.errors import InvalidInput
+
+
+def register(commands: Any) -> None:
+    datasets = commands.add_parser("datasets", help="ingest and manage datasets")
+    sub = datasets.add_subparsers(dest="action", required=True, parser_class=type(datasets))
+
+    p = sub.add_parser("add", help="ingest files")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--name", help="dataset name (default: the file name)")
+    p.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    add_common(p)
+    p.set_defaults(handler=add)
+
+    p = sub.add_parser("list", help="list datasets")
+    p.add_argument("--deleted", action="store_true", help="include deleted datasets")
+    add_common(p)
+    p.set_defaults(handler=list_)
+
+    p = sub.add_parser("show", help="show a dataset version's schema")
+    p.add_argument("ref", metavar="NAME[@VERSION]")
+    add_common(p)
+    p.set_defaults(handler=show)
+
+    p = sub.add_parser("export", help="write a version to a file (format from its extension)")
+    p.add_argument("ref", metavar="NAME[@VERSION]")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    add_common(p)
+    p.set_defaults(handler=export)
+
+    for action, handler, text in (
+        ("rm", rm, "delete a dataset (restorable)"),
+        ("restore", restore, "restore a deleted dataset"),
+    ):
+        p = sub.add_parser(action, help=text)
+        p.add_argument("name")
+        add_common(p)
+        p.set_defaults(handler=handler)
+
+    p = sub.add_parser("rename", help="rename a dataset")
+    p.add_argument("name")
+    p.add_argument("new_name")
+    add_common(p)
+    p.set_defaults(handler=rename)
+
+
+def add(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.name and len(args.paths) > 1:
+        raise InvalidInput(
+            "--name can only be used with a single file.",
+            hint="Add the files one by one to name each, or drop --name.",
+        )
+    results, lines = [], []
+    for path in args.paths:
+        with ProgressBar(str(path)) as bar:
+            result = services.datasets.add_file(
+                path, name=args.name, sheet=args.sheet, progress=bar
+            )
+        v = result.version
+        results.append({**v.to_dict(), "created": result.created})
+        verb = "added" if result.created else "already stored as"
+        lines.append(f"{path}: {verb} {v.ref} ({v.rows:,} rows × {v.cols} columns)")
+    return (results[0] if len(results) == 1 else results), "\n".join(lines)
+
+
+def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    datasets = services.datasets.list(include_deleted=args.deleted)
+    payload = [
+        {
+            "name": d.name,
+            "versions": len(d.versions),
+            "latest": d.latest.version if d.versions else None,
+            "rows": d.latest.rows if d.versions else 0,
+            "cols": d.latest.cols if d.versions else 0,
+            "deleted": d.deleted,
+            "created_at": d.created_at.isoformat(),
+        }
+        for d in datasets
+    ]
+    if not datasets:
+        return payload, "No datasets yet. Add one with: modeldesk datasets add FILE"
+    width = max(len(d.name) for d in datasets)
+    lines = [f"{'NAME':<{width}}  VERSIONS  ROWS        COLS"]
+    for item in payload:
+        mark = "  (deleted)" if item["deleted"] else ""
+        lines.append(
+            f"{item['name']:<{width}}  {item['versions']:>8}  {item['rows']:>10,}  "
+            f"{item['cols']:>4}{mark}"
+        )
+    return payload, "\n".join(lines)
+
+
+def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    v = services.datasets.resolve(args.ref)
+    lines = [
+        f"{v.ref}  {v.rows:,} rows × {v.cols} columns  ({v.format}, from {v.source_path})",
+        f"source sha256 {v.source_sha256}",
+        "",
+        f"{'COLUMN':<30} {'TYPE':<22} {'ROLE':<12} MISSING",
+    ]
+    lines += [f"{c.name:<30} {c.physical_type:<22} {c.role:<12} {c.missing:,}" for c in v.schema]
+    return v.to_dict(), "\n".join(lines)
+
+
+def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    with ProgressBar(args.output) as bar:
+        path = services.datasets.export(args.ref, args.output, progress=bar)
+    return {"ref": args.ref, "path": str(path)}, f"Wrote {path}"
+
+
+def rm(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    services.datasets.delete(args.name)
+    text = f"Deleted '{args.name}'. Restore it with: modeldesk datasets restore {args.name}"
+    return {"deleted": args.name}, text
+
+
+def restore(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    ds = services.datasets.restore(args.name)
+    return ds.to_dict(), f"Restored '{ds.name}'."
+
+
+def rename(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    ds = services.datasets.rename(args.name, args.new_name)
+    return ds.to_dict(), f"Renamed '{args.name}' to '{ds.name}'."
