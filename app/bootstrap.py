@@ -13,6 +13,7 @@ from app.core.artifacts import ArtifactStore
 from app.core.datasets import DatasetService
 from app.core.paths import resolve_store_url
 from app.core.store import Store
+from app.core.tracking import TrackingService
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     store: Store
     artifacts: ArtifactStore
     datasets: DatasetService
+    tracking: TrackingService
 
     def close(self) -> None:
         self.store.dispose()
@@ -30,4 +32,11 @@ def build_services(store_url: str | None = None, *, artifacts_dir: Path | None =
     store = Store(resolve_store_url(store_url), artifacts_dir=artifacts_dir)
     artifacts = ArtifactStore(store)
     artifacts.recover()
-    return Services(store=store, artifacts=artifacts, datasets=DatasetService(store, artifacts))
+    tracking = TrackingService(store, artifacts)
+    tracking.fail_stale()  # runs whose worker died while nobody watched
+    return Services(
+        store=store,
+        artifacts=artifacts,
+        datasets=DatasetService(store, artifacts),
+        tracking=tracking,
+    )

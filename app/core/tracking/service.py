@@ -1,0 +1,471 @@
+"""The tracking service: every run, what went in, what came out, and whether it is alive.
+
+Writes use Core ``insert`` in one transaction per call (a batch of metrics is one
+transaction, never one per point). A run in progress carries its owner (host:pid) and a
+heartbeat; ``fail_stale`` marks runs whose worker is gone as failed with the reason, so no
+run stays "running" forever. It is called by the job runner when a child exits and at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.core.artifacts import ArtifactStore, _owner_is_dead, owner_tag
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.store import Store
+from app.core.store.models import (
+    RunArtifactRow,
+    RunLatestMetricRow,
+    RunMetricRow,
+    RunParamRow,
+    RunRow,
+    RunTagRow,
+)
+from app.core.tracking.entities import Run, RunArtifact, RunPage, RunSummary
+from app.core.tracking.environment import capture_environment
+from app.core.tracking.query import compile_filter, sort_column
+
+HEARTBEAT_TIMEOUT = 120.0  # seconds without a heartbeat before another host's run is failed
+_FINAL = ("finished", "failed", "cancelled")
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _param_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+class TrackingService:
+    def __init__(
+        self, store: Store, artifacts: ArtifactStore, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.clock = clock
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        name: str = "",
+        experiment: str = "Default",
+        dataset_version_id: int | None = None,
+        target: str | None = None,
+        task: str | None = None,
+        estimator: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        seed: int | None = None,
+        recipe: Mapping[str, Any] | None = None,
+        parent_run_id: int | None = None,
+        study_name: str | None = None,
+        trial_number: int | None = None,
+        status: str = "running",
+        env: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Insert a run with its parameters and tags in one transaction; returns its id."""
+        now = _utc(self.clock())
+        values = {
+            "name": name,
+            "experiment": experiment,
+            "dataset_version_id": dataset_version_id,
+            "target": target,
+            "task": task,
+            "estimator": estimator,
+            "status": status,
+            "seed": seed,
+            "recipe": dict(recipe or {}),
+            "env": dict(env) if env is not None else capture_environment(),
+            "note": "",
+            "owner": owner_tag(),
+            "parent_run_id": parent_run_id,
+            "study_name": study_name,
+            "trial_number": trial_number,
+            "started_at": now,
+            "heartbeat_at": now,
+        }
+
+        def write(s: Session) -> int:
+            run_id = s.execute(insert(RunRow).values(**values)).inserted_primary_key[0]
+            if params:
+                s.execute(
+                    insert(RunParamRow),
+                    [
+                        {"run_id": run_id, "key": k, "value": _param_text(v)}
+                        for k, v in params.items()
+                    ],
+                )
+            if tags:
+                s.execute(
+                    insert(RunTagRow),
+                    [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
+                )
+            return run_id
+
+        return self.store.write(write)
+
+    def log_params(self, run_id: int, params: Mapping[str, Any]) -> None:
+        def write(s: Session) -> None:
+            self._live_run(s, run_id)
+            existing = dict(
+                s.execute(
+                    select(RunParamRow.key, RunParamRow.value).where(
+                        RunParamRow.run_id == run_id, RunParamRow.key.in_(list(params))
+                    )
+                ).all()
+            )
+            new = []
+            for key, value in params.items():
+                text = _param_text(value)
+                if key in existing and existing[key] != text:
+                    raise Conflict(
+                        f"Run {run_id} already has parameter '{key}' = {existing[key]}.",
+                        hint="Parameters are fixed once logged; start a new run to change one.",
+                    )
+                if key not in existing:
+                    new.append({"run_id": run_id, "key": key, "value": text})
+            if new:
+                s.execute(insert(RunParamRow), new)
+
+        self.store.write(write)
+
+    def log_metrics(
+        self, run_id: int, metrics: Mapping[str, float], *, step: int = 0, ts: float | None = None
+    ) -> None:
+        """Log several metrics at one step, in one transaction."""
+        when = self.clock() if ts is None else ts
+        self.log_batch(run_id, [(k, float(v), step, when) for k, v in metrics.items()])
+
+    def log_batch(self, run_id: int, points: Iterable[tuple[str, float, int, float]]) -> None:
+        """Many (key, value, step, timestamp) points in one transaction."""
+        rows = []
+        latest: dict[str, tuple[int, float]] = {}
+        for key, value, step, ts in points:
+            value = float(value)
+            rows.append(
+                {"run_id": run_id, "key": key, "step": int(step), "value": value, "ts": float(ts)}
+            )
+            if key not in latest or step >= latest[key][0]:
+                latest[key] = (int(step), value)
+        if not rows:
+            return
+
+        def write(s: Session) -> None:
+            self._live_run(s, run_id)
+            s.execute(insert(RunMetricRow), rows)
+            current = dict(
+                s.execute(
+                    select(RunLatestMetricRow.key, RunLatestMetricRow.step).where(
+                        RunLatestMetricRow.run_id == run_id,
+                        RunLatestMetricRow.key.in_(list(latest)),
+                    )
+                ).all()
+            )
+            fresh = []
+            for key, (step, value) in latest.items():
+                if key not in current:
+                    fresh.append({"run_id": run_id, "key": key, "value": value, "step": step})
+                elif step >= current[key]:
+                    s.execute(
+                        update(RunLatestMetricRow)
+                        .where(RunLatestMetricRow.run_id == run_id, RunLatestMetricRow.key == key)
+                        .values(value=value, step=step)
+                    )
+            if fresh:
+                s.execute(insert(RunLatestMetricRow), fresh)
+            s.execute(
+                update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=_utc(self.clock()))
+            )
+
+        self.store.write(write)
+
+    def set_tags(self, run_id: int, tags: Mapping[str, str]) -> None:
+        def write(s: Session) -> None:
+            self._run(s, run_id)
+            s.execute(
+                delete(RunTagRow).where(RunTagRow.run_id == run_id, RunTagRow.key.in_(list(tags)))
+            )
+            s.execute(
+                insert(RunTagRow),
+                [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
+            )
+
+        if tags:
+            self.store.write(write)
+
+    def set_note(self, run_id: int, note: str) -> None:
+        def write(s: Session) -> None:
+            self._run(s, run_id).note = note
+
+        self.store.write(write)
+
+    def log_artifact(
+        self, run_id: int, name: str, data: bytes | Path, *, kind: str = "file"
+    ) -> RunArtifact:
+        """Store bytes or a file under ``name`` for the run (content-addressed, hashed)."""
+        if isinstance(data, Path | str):
+            source = Path(data)
+            pending = self.artifacts.put_file(lambda fh: fh.write(source.read_bytes()), kind=kind)
+        else:
+            pending = self.artifacts.put_bytes(data, kind=kind)
+
+        def write(s: Session) -> RunArtifact:
+            self._run(s, run_id)
+            s.execute(
+                delete(RunArtifactRow).where(
+                    RunArtifactRow.run_id == run_id, RunArtifactRow.name == name
+                )
+            )
+            art_id = s.execute(
+                insert(RunArtifactRow).values(
+                    run_id=run_id, kind=kind, name=name, sha256=pending.sha256, size=pending.size
+                )
+            ).inserted_primary_key[0]
+            pending.mark_stored(s)
+            return RunArtifact(art_id, run_id, kind, name, pending.sha256, pending.size)
+
+        return self.store.write(write)
+
+    def heartbeat(self, run_id: int) -> None:
+        def write(s: Session) -> None:
+            s.execute(
+                update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=_utc(self.clock()))
+            )
+
+        self.store.write(write)
+
+    def finish(self, run_id: int, status: str = "finished", error: str | None = None) -> None:
+        if status not in _FINAL:
+            raise InvalidInput(f"'{status}' is not a final run status.")
+
+        def write(s: Session) -> None:
+            row = self._run(s, run_id)
+            if row.status in _FINAL:
+                return  # already ended (e.g. failed by a supervisor): keep the first verdict
+            row.status = status
+            row.error = error
+            row.ended_at = _utc(self.clock())
+
+        self.store.write(write)
+
+    def delete(self, run_id: int) -> None:
+        def write(s: Session) -> None:
+            self._run(s, run_id).deleted_at = _utc(self.clock())
+
+        self.store.write(write)
+
+    def restore(self, run_id: int) -> None:
+        def write(s: Session) -> None:
+            self._run(s, run_id).deleted_at = None
+
+        self.store.write(write)
+
+    # -- liveness --------------------------------------------------------------------------
+
+    def fail_stale(
+        self, *, timeout: float = HEARTBEAT_TIMEOUT, run_ids: Iterable[int] | None = None
+    ) -> list[int]:
+        """Mark as failed the running runs whose worker died; returns their ids.
+
+        On this host a dead owner pid is certain; for other hosts a heartbeat older than
+        ``timeout`` is the only evidence.
+        """
+        now = self.clock()
+
+        def write(s: Session) -> list[int]:
+            query = select(RunRow).where(RunRow.status.in_(("running", "queued")))
+            if run_ids is not None:
+                query = query.where(RunRow.id.in_(list(run_ids)))
+            failed = []
+            for row in s.scalars(query):
+                beat = row.heartbeat_at or row.started_at
+                if beat.tzinfo is None:
+                    beat = beat.replace(tzinfo=UTC)
+                silent = now - beat.timestamp() > timeout
+                if _owner_is_dead(row.owner) or silent:
+                    reason = (
+                        f"The worker process {row.owner} died before the run ended."
+                        if _owner_is_dead(row.owner)
+                        else f"No heartbeat from {row.owner} for {int(now - beat.timestamp())} s."
+                    )
+                    row.status, row.error, row.ended_at = "failed", reason, _utc(now)
+                    failed.append(row.id)
+            return failed
+
+        return self.store.write(write)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, run_id: int) -> Run:
+        with self.store.session() as s:
+            row = self._run(s, run_id)
+            params = dict(
+                s.execute(
+                    select(RunParamRow.key, RunParamRow.value).where(RunParamRow.run_id == run_id)
+                ).all()
+            )
+            metrics = dict(
+                s.execute(
+                    select(RunLatestMetricRow.key, RunLatestMetricRow.value).where(
+                        RunLatestMetricRow.run_id == run_id
+                    )
+                ).all()
+            )
+            tags = dict(
+                s.execute(
+                    select(RunTagRow.key, RunTagRow.value).where(RunTagRow.run_id == run_id)
+                ).all()
+            )
+            arts = tuple(
+                RunArtifact(a.id, a.run_id, a.kind, a.name, a.sha256, a.size)
+                for a in s.scalars(
+                    select(RunArtifactRow)
+                    .where(RunArtifactRow.run_id == run_id)
+                    .order_by(RunArtifactRow.id)
+                )
+            )
+            return Run(
+                id=row.id,
+                name=row.name,
+                experiment=row.experiment,
+                dataset_version_id=row.dataset_version_id,
+                target=row.target,
+                task=row.task,
+                estimator=row.estimator,
+                status=row.status,
+                seed=row.seed,
+                recipe=dict(row.recipe or {}),
+                env=dict(row.env or {}),
+                note=row.note,
+                error=row.error,
+                parent_run_id=row.parent_run_id,
+                study_name=row.study_name,
+                trial_number=row.trial_number,
+                started_at=row.started_at,
+                ended_at=row.ended_at,
+                deleted=row.deleted_at is not None,
+                params=params,
+                metrics=metrics,
+                tags=tags,
+                artifacts=arts,
+            )
+
+    def metric_history(self, run_id: int, key: str) -> list[tuple[int, float, float]]:
+        """(step, value, timestamp) of every point of one metric, in step order."""
+        with self.store.session() as s:
+            return [
+                (r.step, r.value, r.ts)
+                for r in s.execute(
+                    select(RunMetricRow.step, RunMetricRow.value, RunMetricRow.ts)
+                    .where(RunMetricRow.run_id == run_id, RunMetricRow.key == key)
+                    .order_by(RunMetricRow.step, RunMetricRow.id)
+                )
+            ]
+
+    def search(
+        self,
+        *,
+        filter: str | None = None,
+        sort: str = "id",
+        descending: bool = True,
+        limit: int | None = 100,
+        offset: int = 0,
+        columns: Iterable[str] = (),
+        include_deleted: bool = False,
+        text: str | None = None,
+    ) -> RunPage:
+        """A page of runs, filtered and sorted in SQL, with the chosen param/metric columns."""
+        where = []
+        compiled = compile_filter(filter)
+        if compiled is not None:
+            where.append(compiled)
+        if not include_deleted:
+            where.append(RunRow.deleted_at.is_(None))
+        if text:
+            like = f"%{text}%"
+            where.append(
+                RunRow.name.ilike(like) | RunRow.estimator.ilike(like) | RunRow.target.ilike(like)
+            )
+        order, joined = sort_column(sort)
+        base = [
+            RunRow.id,
+            RunRow.name,
+            RunRow.status,
+            RunRow.estimator,
+            RunRow.target,
+            RunRow.task,
+            RunRow.dataset_version_id,
+            RunRow.started_at,
+            RunRow.ended_at,
+            RunRow.parent_run_id,
+        ]
+        query = select(*base)
+        if joined is not None:
+            query = query.outerjoin(joined, joined.c.run_id == RunRow.id)
+        extra = list(dict.fromkeys(columns))
+        extra_cols = []
+        for name in extra:
+            kind, _, key = name.partition(".")
+            table = {"metrics": RunLatestMetricRow, "params": RunParamRow}.get(kind)
+            if table is None or not key:
+                raise InvalidInput(f"'{name}' is not a column; use metrics.NAME or params.NAME.")
+            extra_cols.append(
+                select(table.value)
+                .where(table.run_id == RunRow.id, table.key == key)
+                .correlate(RunRow)
+                .scalar_subquery()
+                .label(name)
+            )
+        query = query.add_columns(*extra_cols).where(*where)
+        order_expr = order.desc() if descending else order.asc()
+        query = query.order_by(order.is_(None), order_expr, RunRow.id.desc())
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        count_query = select(func.count()).select_from(RunRow).where(*where)
+        with self.store.session() as s:
+            total = s.scalar(count_query) or 0
+            runs = [
+                RunSummary(
+                    *row[: len(base)], values=dict(zip(extra, row[len(base) :], strict=True))
+                )
+                for row in s.execute(query)
+            ]
+        return RunPage(runs, total)
+
+    def keys(self) -> tuple[list[str], list[str]]:
+        """All param and metric names in the store, for column pickers."""
+        with self.store.session() as s:
+            params = list(s.scalars(select(RunParamRow.key).distinct().order_by(RunParamRow.key)))
+            metrics = list(
+                s.scalars(
+                    select(RunLatestMetricRow.key).distinct().order_by(RunLatestMetricRow.key)
+                )
+            )
+        return params, metrics
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _run(s: Session, run_id: int) -> RunRow:
+        row = s.get(RunRow, run_id)
+        if row is None:
+            raise NotFound(f"No run with id {run_id}.", hint="`modeldesk runs list` shows them.")
+        return row
+
+    def _live_run(self, s: Session, run_id: int) -> None:
+        status = s.scalar(select(RunRow.status).where(RunRow.id == run_id))
+        if status is None:
+            raise NotFound(f"No run with id {run_id}.")
+        if status in _FINAL:
+            raise Conflict(f"Run {run_id} has ended ({status}); it takes no more values.")
