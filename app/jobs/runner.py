@@ -82,7 +82,7 @@ class Job(CancelToken):
     def subscribe(self, listener: Listener) -> None:
         with self._lock:
             self._listeners.append(listener)
-            replay = self._event(self.state.value) if self.state.done else None
+            replay = self._snapshot(self.state.value) if self.state.done else None
         if replay is not None:  # subscribed after the end: still hear how it ended
             listener(replay)
 
@@ -105,11 +105,11 @@ class Job(CancelToken):
         now = time.monotonic()
         if now - self._last_emit >= _PROGRESS_INTERVAL or fraction == 1.0:
             self._last_emit = now
-            self._emit(self._event("progress"))
+            self._emit(self._snapshot("progress"))
 
     # -- for the runner --------------------------------------------------------------------
 
-    def _event(self, kind: str) -> JobEvent:
+    def _snapshot(self, kind: str) -> JobEvent:
         return JobEvent(
             self.id,
             self.name,
@@ -134,7 +134,7 @@ class Job(CancelToken):
 
     def _start(self) -> None:
         self.state = JobState.RUNNING
-        self._emit(self._event("started"))
+        self._emit(self._snapshot("started"))
 
     def _finish(
         self, state: JobState, result: Any = None, error: BaseException | None = None, tb: str = ""
@@ -145,7 +145,7 @@ class Job(CancelToken):
             self.state, self.result, self.error, self.traceback = state, result, error, tb
             if state is JobState.SUCCEEDED:
                 self.fraction = 1.0
-        self._emit(self._event(state.value))
+        self._emit(self._snapshot(state.value))
         self._done.set()
 
 
