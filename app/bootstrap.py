@@ -12,8 +12,10 @@ from pathlib import Path
 from app.core.artifacts import ArtifactStore
 from app.core.datasets import DatasetService
 from app.core.paths import resolve_store_url
+from app.core.profiling import ProfileService
 from app.core.store import Store
 from app.core.tracking import TrackingService
+from app.core.training.service import TrainingService
 
 
 @dataclass
@@ -22,6 +24,8 @@ class Services:
     artifacts: ArtifactStore
     datasets: DatasetService
     tracking: TrackingService
+    training: TrainingService
+    profiles: ProfileService
 
     def close(self) -> None:
         self.store.dispose()
@@ -34,9 +38,12 @@ def build_services(store_url: str | None = None, *, artifacts_dir: Path | None =
     artifacts.recover()
     tracking = TrackingService(store, artifacts)
     tracking.fail_stale()  # runs whose worker died while nobody watched
+    datasets = DatasetService(store, artifacts)
     return Services(
         store=store,
         artifacts=artifacts,
-        datasets=DatasetService(store, artifacts),
+        datasets=datasets,
         tracking=tracking,
+        training=TrainingService(datasets, tracking, artifacts, store.url),
+        profiles=ProfileService(store, artifacts, datasets),
     )

@@ -96,6 +96,7 @@ class RunSummary:
     ended_at: datetime | None
     parent_run_id: int | None
     values: dict[str, Any]  # 'params.x' / 'metrics.y' → value (None when absent)
+    deleted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +110,7 @@ class RunSummary:
             "started_at": self.started_at.isoformat(),
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "parent_run_id": self.parent_run_id,
+            "deleted": self.deleted,
             **self.values,
         }
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from app.core.artifacts import ArtifactStore, _owner_is_dead, owner_tag
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -43,6 +43,118 @@ def _utc(ts: float) -> datetime:
 
 def _param_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+_RUNS = RunRow.__table__
+_PARAMS = RunParamRow.__table__
+_TAGS = RunTagRow.__table__
+_METRICS = RunMetricRow.__table__
+_LATEST = RunLatestMetricRow.__table__
+# Statements built once: constructing one per call costs more than executing it.
+_INSERT_RUN = insert(_RUNS)
+_BEAT = update(_RUNS).where(_RUNS.c.id == bindparam("rid")).values(heartbeat_at=bindparam("beat"))
+_BEAT_LIVE = _BEAT.where(_RUNS.c.status.not_in(_FINAL))
+_FINISH = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("rid"), _RUNS.c.status.not_in(_FINAL))
+    .values(status=bindparam("st"), error=bindparam("err"), ended_at=bindparam("ended"))
+)
+
+
+def _marks(conn: Any, n: int) -> str | None:
+    """n positional placeholders in the driver's own style, or None if it has none."""
+    style = conn.dialect.paramstyle
+    if style == "qmark":
+        return ", ".join(["?"] * n)
+    if style in ("format", "pyformat"):
+        return ", ".join(["%s"] * n)
+    return None
+
+
+def _insert_many(conn: Any, table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows of plain values (text, numbers) through the driver's ``executemany``.
+
+    SQLAlchemy's bulk insert spends ~20 µs per row building parameters; the driver's own
+    executemany needs ~1 µs, which is what makes a 10,000-point batch cheap.
+    """
+    marks = _marks(conn, len(columns))
+    if marks is None:
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+
+
+#: A filtered param/metric sort walks the value index only when at least this share of the
+#: walked runs can be expected to pass the filter (probing a run costs ~12× scanning one).
+_WALK_FACTOR = 12
+
+
+def _page_ids(
+    s: Session,
+    sort: str,
+    order: Any,
+    joined: Any,
+    where: list,
+    descending: bool,
+    limit: int,
+    offset: int,
+    *,
+    filtered: bool,
+    total: int,
+) -> list[int]:
+    """Ids of one page of runs in the order of ``search`` (missing values last, then newest).
+
+    A param/metric sort walks the ``(key, value)`` index of its table for the runs that have
+    the value, then takes the runs without it: the single outer-joined ``ORDER BY value IS
+    NULL, value`` query sorts every run on each call (0.2-0.3 s for 100,000) where the index
+    answers in milliseconds. Under a selective filter (few of the walked runs pass it) the
+    sort of the matching runs is cheaper, and is used.
+    """
+    kind, _, key = sort.partition(".")
+    table = {"metrics": RunLatestMetricRow, "params": RunParamRow}.get(kind)
+    newest = RunRow.id.desc()
+    if table is not None and key and filtered and total < _WALK_FACTOR * (offset + limit):
+        order_expr = order.desc() if descending else order.asc()
+        page = (
+            select(RunRow.id)
+            .outerjoin(joined, joined.c.run_id == RunRow.id)
+            .where(*where)
+            .order_by(order.is_(None), order_expr, newest)
+        )
+        return list(s.scalars(page.limit(limit).offset(offset)))
+    if table is None or not key:
+        page = select(RunRow.id).where(*where)
+        column = getattr(order, "expression", order)
+        if getattr(column, "nullable", True):
+            page = page.order_by(order.is_(None), order.desc() if descending else order.asc())
+        else:  # a NOT NULL column: its index (or the primary key) gives the order
+            page = page.order_by(order.desc() if descending else order.asc())
+        return list(s.scalars(page.order_by(newest).limit(limit).offset(offset)))
+    held = aliased(table)  # an alias: filter clauses on the same table must not correlate to it
+    value = held.value.desc() if descending else held.value.asc()
+    present = (
+        select(RunRow.id)
+        .join(held, (held.run_id == RunRow.id) & (held.key == key))
+        .where(*where)
+        .order_by(value, newest)
+    )
+    ids = list(s.scalars(present.limit(limit).offset(offset)))
+    if len(ids) == limit:
+        return ids
+    if ids:
+        with_value = offset + len(ids)
+    else:
+        counted = select(func.count()).select_from(present.order_by(None).subquery())
+        with_value = s.scalar(counted) or 0
+    missing = (
+        select(RunRow.id)
+        .where(*where, ~exists().where(table.run_id == RunRow.id, table.key == key))
+        .order_by(newest)
+        .limit(limit - len(ids))
+        .offset(max(0, offset - with_value))
+    )
+    return ids + list(s.scalars(missing))
 
 
 class TrackingService:
@@ -97,19 +209,21 @@ class TrackingService:
         }
 
         def write(s: Session) -> int:
-            run_id = s.execute(insert(RunRow).values(**values)).inserted_primary_key[0]
+            conn = s.connection()
+            run_id = conn.execute(_INSERT_RUN, values).inserted_primary_key[0]
             if params:
-                s.execute(
-                    insert(RunParamRow),
-                    [
-                        {"run_id": run_id, "key": k, "value": _param_text(v)}
-                        for k, v in params.items()
-                    ],
+                _insert_many(
+                    conn,
+                    _PARAMS,
+                    ("run_id", "key", "value"),
+                    [(run_id, k, _param_text(v)) for k, v in params.items()],
                 )
             if tags:
-                s.execute(
-                    insert(RunTagRow),
-                    [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
+                _insert_many(
+                    conn,
+                    _TAGS,
+                    ("run_id", "key", "value"),
+                    [(run_id, k, str(v)) for k, v in tags.items()],
                 )
             return run_id
 
@@ -148,47 +262,65 @@ class TrackingService:
         self.log_batch(run_id, [(k, float(v), step, when) for k, v in metrics.items()])
 
     def log_batch(self, run_id: int, points: Iterable[tuple[str, float, int, float]]) -> None:
-        """Many (key, value, step, timestamp) points in one transaction."""
+        """Many (key, value, step, timestamp) points in one transaction.
+
+        The points go through the driver's ``executemany`` (no per-row SQLAlchemy work) and
+        the latest value per key is an upsert, so a batch costs a handful of statements
+        whatever its size.
+        """
         rows = []
         latest: dict[str, tuple[int, float]] = {}
         for key, value, step, ts in points:
-            value = float(value)
-            rows.append(
-                {"run_id": run_id, "key": key, "step": int(step), "value": value, "ts": float(ts)}
-            )
-            if key not in latest or step >= latest[key][0]:
-                latest[key] = (int(step), value)
+            value, step = float(value), int(step)
+            rows.append((run_id, key, step, value, float(ts)))
+            previous = latest.get(key)
+            if previous is None or step >= previous[0]:
+                latest[key] = (step, value)
         if not rows:
             return
+        beat = _utc(self.clock())
 
         def write(s: Session) -> None:
-            self._live_run(s, run_id)
-            s.execute(insert(RunMetricRow), rows)
-            current = dict(
-                s.execute(
-                    select(RunLatestMetricRow.key, RunLatestMetricRow.step).where(
-                        RunLatestMetricRow.run_id == run_id,
-                        RunLatestMetricRow.key.in_(list(latest)),
-                    )
-                ).all()
-            )
-            fresh = []
-            for key, (step, value) in latest.items():
-                if key not in current:
-                    fresh.append({"run_id": run_id, "key": key, "value": value, "step": step})
-                elif step >= current[key]:
-                    s.execute(
-                        update(RunLatestMetricRow)
-                        .where(RunLatestMetricRow.run_id == run_id, RunLatestMetricRow.key == key)
-                        .values(value=value, step=step)
-                    )
-            if fresh:
-                s.execute(insert(RunLatestMetricRow), fresh)
-            s.execute(
-                update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=_utc(self.clock()))
-            )
+            conn = s.connection()
+            alive = conn.execute(_BEAT_LIVE, {"rid": run_id, "beat": beat}).rowcount
+            if not alive:
+                self._live_run(s, run_id)  # raises NotFound or Conflict
+            _insert_many(conn, _METRICS, ("run_id", "key", "step", "value", "ts"), rows)
+            self._upsert_latest(conn, run_id, latest)
 
         self.store.write(write)
+
+    @staticmethod
+    def _upsert_latest(conn: Any, run_id: int, latest: Mapping[str, tuple[int, float]]) -> None:
+        """Keep the value of the highest step per key (ties: the newest write wins)."""
+        if conn.dialect.name in ("sqlite", "postgresql") and _marks(conn, 4) is not None:
+            table = _LATEST.name
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} (run_id, key, value, step) VALUES ({_marks(conn, 4)}) "
+                "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, "
+                f"step = excluded.step WHERE excluded.step >= {table}.step",
+                [(run_id, key, value, step) for key, (step, value) in latest.items()],
+            )
+            return
+        current = dict(
+            conn.execute(
+                select(_LATEST.c.key, _LATEST.c.step).where(
+                    _LATEST.c.run_id == run_id, _LATEST.c.key.in_(list(latest))
+                )
+            ).all()
+        )
+        fresh = []
+        for key, (step, value) in latest.items():
+            if key not in current:
+                fresh.append({"run_id": run_id, "key": key, "value": value, "step": step})
+            elif step >= current[key]:
+                conn.execute(
+                    update(_LATEST)
+                    .where(_LATEST.c.run_id == run_id, _LATEST.c.key == key)
+                    .values(value=value, step=step)
+                )
+        if fresh:
+            conn.execute(insert(_LATEST), fresh)
 
     def set_tags(self, run_id: int, tags: Mapping[str, str]) -> None:
         def write(s: Session) -> None:
@@ -238,10 +370,10 @@ class TrackingService:
         return self.store.write(write)
 
     def heartbeat(self, run_id: int) -> None:
+        beat = _utc(self.clock())
+
         def write(s: Session) -> None:
-            s.execute(
-                update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=_utc(self.clock()))
-            )
+            s.connection().execute(_BEAT, {"rid": run_id, "beat": beat})
 
         self.store.write(write)
 
@@ -249,13 +381,18 @@ class TrackingService:
         if status not in _FINAL:
             raise InvalidInput(f"'{status}' is not a final run status.")
 
+        ended = _utc(self.clock())
+
         def write(s: Session) -> None:
-            row = self._run(s, run_id)
-            if row.status in _FINAL:
-                return  # already ended (e.g. failed by a supervisor): keep the first verdict
-            row.status = status
-            row.error = error
-            row.ended_at = _utc(self.clock())
+            changed = (
+                s.connection()
+                .execute(_FINISH, {"rid": run_id, "st": status, "err": error, "ended": ended})
+                .rowcount
+            )
+            if not changed:
+                # Missing → NotFound; already ended (e.g. failed by a supervisor) → keep the
+                # first verdict.
+                self._run(s, run_id)
 
         self.store.write(write)
 
@@ -409,6 +546,7 @@ class TrackingService:
             RunRow.started_at,
             RunRow.ended_at,
             RunRow.parent_run_id,
+            RunRow.deleted_at,
         ]
         query = select(*base)
         if joined is not None:
@@ -427,17 +565,30 @@ class TrackingService:
                 .scalar_subquery()
                 .label(name)
             )
-        query = query.add_columns(*extra_cols).where(*where)
         order_expr = order.desc() if descending else order.asc()
-        query = query.order_by(order.is_(None), order_expr, RunRow.id.desc())
-        if limit is not None:
-            query = query.limit(limit).offset(offset)
+        ordering = (order.is_(None), order_expr, RunRow.id.desc())
+        query = query.add_columns(*extra_cols)
         count_query = select(func.count()).select_from(RunRow).where(*where)
         with self.store.session() as s:
             total = s.scalar(count_query) or 0
+            if limit is None:
+                query = query.where(*where)
+            else:
+                # The page's ids first, then the param/metric columns for those rows only:
+                # SQLite would otherwise evaluate every correlated column of every matching run
+                # before sorting (1.1 s instead of 30 ms for 15 columns over 100,000 runs).
+                filtered = compiled is not None or bool(text)
+                ids = _page_ids(
+                    s, sort, order, joined, where, descending, limit, offset,
+                    filtered=filtered, total=total,
+                )  # fmt: skip
+                query = query.where(RunRow.id.in_(ids))
+            query = query.order_by(*ordering)
             runs = [
                 RunSummary(
-                    *row[: len(base)], values=dict(zip(extra, row[len(base) :], strict=True))
+                    *row[: len(base) - 1],
+                    values=dict(zip(extra, row[len(base) :], strict=True)),
+                    deleted=row[len(base) - 1] is not None,
                 )
                 for row in s.execute(query)
             ]
