@@ -137,14 +137,28 @@ class Job(CancelToken):
         self._emit(self._snapshot("started"))
 
     def _finish(
-        self, state: JobState, result: Any = None, error: BaseException | None = None, tb: str = ""
+        self,
+        state: JobState,
+        result: Any = None,
+        error: BaseException | None = None,
+        tb: str = "",
+        before_announce: Callable[[Job], None] | None = None,
     ) -> None:
+        """Settle the outcome, let ``before_announce`` repair what the job owned, then tell
+        listeners: whoever hears "failed" must already find the store consistent."""
         with self._lock:
             if self.state.done:
                 return
             self.state, self.result, self.error, self.traceback = state, result, error, tb
             if state is JobState.SUCCEEDED:
                 self.fraction = 1.0
+        if before_announce is not None:
+            try:
+                before_announce(self)
+            except Exception:
+                import logging
+
+                logging.getLogger(__name__).exception("on_exit hook of %s failed", self.name)
         self._emit(self._snapshot(state.value))
         self._done.set()
 
@@ -230,8 +244,8 @@ class JobRunner:
         """Run ``module:function`` in a spawned child with ``progress`` forwarded back.
 
         Cancel asks the child to stop at its next ``check_cancelled``; one that does not
-        within ``grace`` seconds is terminated. ``on_exit(job)`` runs after the child is
-        gone, whatever happened, on the runner's thread.
+        within ``grace`` seconds is terminated. ``on_exit(job)`` runs once the child is
+        gone, whatever happened, before listeners hear how the job ended.
         """
         ctx = mp.get_context("spawn")
         parent_conn, child_conn = ctx.Pipe(duplex=False)
@@ -286,17 +300,18 @@ class JobRunner:
             parent_conn.close()
             if outcome is None:
                 if job.cancelled:
-                    job._finish(JobState.CANCELLED, error=Cancelled())
+                    state, error, tb = JobState.CANCELLED, Cancelled(), ""
                 else:
-                    job._finish(JobState.FAILED, error=ModelDeskError(_death_reason(process)))
+                    state, error, tb = (JobState.FAILED, ModelDeskError(_death_reason(process)), "")
+                job._finish(state, error=error, tb=tb, before_announce=on_exit)
             elif outcome[0] == "result":
-                job._finish(JobState.SUCCEEDED, result=outcome[1])
+                job._finish(JobState.SUCCEEDED, result=outcome[1], before_announce=on_exit)
             elif outcome[0] == "cancelled":
-                job._finish(JobState.CANCELLED, error=Cancelled())
+                job._finish(JobState.CANCELLED, error=Cancelled(), before_announce=on_exit)
             else:
-                job._finish(JobState.FAILED, error=outcome[1], tb=outcome[2])
-            if on_exit is not None:
-                on_exit(job)
+                job._finish(
+                    JobState.FAILED, error=outcome[1], tb=outcome[2], before_announce=on_exit
+                )
 
         threading.Thread(target=supervise, name=f"supervise-{name}", daemon=True).start()
         return job
