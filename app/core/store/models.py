@@ -163,9 +163,7 @@ class RunParamRow(Base):
     __tablename__ = "run_params"
     __table_args__ = (Index("ix_run_params_key_value", "key", "value"),)
 
-    run_id: Mapped[int] = mapped_column(
-        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
@@ -191,9 +189,7 @@ class RunLatestMetricRow(Base):
     __tablename__ = "run_latest_metrics"
     __table_args__ = (Index("ix_run_latest_metrics_key_value", "key", "value"),)
 
-    run_id: Mapped[int] = mapped_column(
-        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[float] = mapped_column(Float)
     step: Mapped[int] = mapped_column(Integer, default=0)
@@ -202,9 +198,7 @@ class RunLatestMetricRow(Base):
 class RunTagRow(Base):
     __tablename__ = "run_tags"
 
-    run_id: Mapped[int] = mapped_column(
-        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
