@@ -13,7 +13,7 @@ LDCONFIG := $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) ldconfig)
 XCB_LIBS := libxcb-cursor.so.0=libxcb-cursor0 libxcb-icccm.so.4=libxcb-icccm4 \
             libxcb-keysyms.so.1=libxcb-keysyms1
 
-.PHONY: help venv run test lint bench docker-up docker-down
+.PHONY: help venv run test lint bench docker-up docker-down dist bundle install-desktop
 
 help:
 	@echo "make run          create .venv if needed and open the ModelDesk window"
@@ -22,6 +22,9 @@ help:
 	@echo "make bench        run every benchmark in benchmarks/"
 	@echo "make docker-up    start a private Docker daemon (prints the DOCKER_HOST to export)"
 	@echo "make docker-down  stop it"
+	@echo "make dist         wheel and sdist in dist/ (python -m build)"
+	@echo "make bundle       desktop bundle in dist/modeldesk/ and a .tar.gz (PyInstaller)"
+	@echo "make install-desktop  add ModelDesk to your application menu (MODELDESK_EXEC=path)"
 
 venv: $(STAMP)
 
@@ -66,3 +69,20 @@ docker-up:
 
 docker-down:
 	@ci/docker-daemon.sh stop
+
+# -- shipping ModelDesk (packaging/) ------------------------------------------------------
+
+dist: venv
+	$(PY) -m pip install --disable-pip-version-check -q build
+	$(PY) packaging/build.py dist
+
+bundle: venv
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev,bundle]'
+	$(PY) packaging/build.py bundle
+
+# The menu entry starts MODELDESK_EXEC: this clone's .venv by default; for the bundle run its
+# own linux/install-desktop.sh, or `make install-desktop MODELDESK_EXEC=dist/modeldesk/modeldesk`.
+MODELDESK_EXEC ?= $(VENV)/bin/modeldesk
+install-desktop:
+	@if [[ "$(MODELDESK_EXEC)" == "$(VENV)/bin/modeldesk" ]]; then $(MAKE) --no-print-directory venv; fi
+	sh packaging/linux/install-desktop.sh --exec "$(MODELDESK_EXEC)"
