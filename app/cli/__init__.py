@@ -26,6 +26,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 #: command name → module under app.cli that registers it
 GROUPS = {
     "datasets": "app.cli.datasets",
+    "profile": "app.cli.profile",
+    "train": "app.cli.train",
+    "runs": "app.cli.runs",
 }
 
 

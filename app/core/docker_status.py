@@ -8,6 +8,7 @@ what to do about it. Packaging and deployment use their own client and raise
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 _START_HINT = "start the daemon (sudo systemctl start docker) or set DOCKER_HOST"
@@ -30,8 +31,9 @@ def check_docker(timeout: float = 2.0) -> DockerStatus:
         import docker
     except ImportError:
         return DockerStatus(
-            False, "Docker unreachable: the 'docker' Python package is not installed — "
-            "reinstall ModelDesk with its dependencies"
+            False,
+            "Docker unreachable: the 'docker' Python package is not installed — "
+            "reinstall ModelDesk with its dependencies",
         )
     client = None
     try:
@@ -43,10 +45,9 @@ def check_docker(timeout: float = 2.0) -> DockerStatus:
         return DockerStatus(False, f"Docker unreachable: {_reason(exc)} — {_START_HINT}")
     finally:
         if client is not None:
-            try:
+            # closing a half-open client must not turn the answer into a crash
+            with contextlib.suppress(Exception):
                 client.close()
-            except Exception:  # closing a half-open client must not turn the answer into a crash
-                pass
 
 
 def _reason(exc: BaseException) -> str:

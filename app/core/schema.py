@@ -64,6 +64,8 @@ def infer_column(
     sample = column if sample is None else sample
     typ = column.type
     rows = len(column)
+    if pa.types.is_null(typ):  # a column with no value at all (pyarrow's null type)
+        return ColumnInfo(name, str(typ), "categorical", rows, 0)
     missing = column.null_count
     if pa.types.is_floating(typ) and rows:
         missing += int(pc.sum(pc.is_nan(column)).as_py() or 0)

@@ -64,3 +64,12 @@ def test_all_null_column_does_not_break() -> None:
     table = pa.table({"empty": pa.array([None] * 30, pa.string()), "n": range(30)})
     info = {c.name: c for c in infer_schema(table)}
     assert info["empty"].missing == 30 and info["empty"].distinct == 0
+
+
+def test_null_typed_column_from_an_empty_csv_column(tmp_path) -> None:
+    import pyarrow.csv as pacsv
+
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b\n1,\n2,\n")
+    info = {c.name: c for c in infer_schema(pacsv.read_csv(path))}
+    assert (info["b"].missing, info["b"].distinct) == (2, 0)

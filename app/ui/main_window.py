@@ -1,0 +1,321 @@
+"""The main window: a shell of panel switcher, panels, menus, status bar and drops.
+
+It owns no logic of its own beyond wiring: menus come from ``app.ui.actions``, panels from
+``app.ui.panels``, the status bar from ``app.ui.status_bar``. Dataset commands are forwarded
+to the Data panel. What it remembers between runs (geometry, window state, last panel, recent
+files) lives in ``QSettings`` under the keys in ``app.ui.settings``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app.bootstrap import Services
+from app.jobs.runner import JobRunner
+from app.ui import settings as keys
+from app.ui.actions import ActionContext, Menu, about_text, install_menus, update_enabled
+from app.ui.panels import PANEL_KEYS, PANELS
+from app.ui.panels.data_panel import DataPanel
+from app.ui.panels.explore_panel import ExplorePanel
+from app.ui.panels.placeholder import PlaceholderPanel
+from app.ui.panels.runs_panel import RunsPanel
+from app.ui.status_bar import StatusBar
+from app.ui.widgets.message_bar import Level
+
+OPEN_FILTER = (
+    "Data files (*.csv *.tsv *.txt *.parquet *.pq *.feather *.arrow *.json *.jsonl *.ndjson "
+    "*.xlsx *.xlsm *.xls *.gz *.zip);;All files (*)"
+)
+SHUTDOWN_WAIT = 5.0  # seconds the window waits for cancelled jobs when it closes
+
+#: Panels that exist, by key; every other key of ``PANELS`` shows its placeholder. A factory
+#: gets the services and the runner and passes each panel only the services it needs.
+PANEL_FACTORIES: dict[str, Callable[[Services, JobRunner], QWidget]] = {
+    "data": lambda services, runner: DataPanel(datasets=services.datasets, runner=runner),
+    "explore": lambda services, runner: ExplorePanel(
+        profiles=services.profiles, datasets=services.datasets, runner=runner
+    ),
+    "runs": lambda services, runner: RunsPanel(
+        tracking=services.tracking,
+        datasets=services.datasets,
+        runner=runner,
+        training=getattr(services, "training", None),
+    ),
+}
+
+
+class MainWindow(QMainWindow):
+    panel_changed = Signal(str)
+    job_count_changed = Signal(int)
+
+    def __init__(
+        self,
+        *,
+        services: Services,
+        runner: JobRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._owns_runner = runner is None
+        self.runner = runner if runner is not None else JobRunner()
+        self.recent = keys.RecentFiles()
+        self.about_box: QMessageBox | None = None
+        self._closed = False
+        self.setWindowTitle("ModelDesk")
+        self.setAcceptDrops(True)
+
+        self.switcher = QListWidget()
+        self.switcher.setObjectName("panel-switcher")
+        self.switcher.setAccessibleName("Panels")
+        self.stack = QStackedWidget()
+        self.panels: dict[str, QWidget] = {}
+        for spec in PANELS:
+            factory = PANEL_FACTORIES.get(spec.key)
+            panel = factory(services, self.runner) if factory else PlaceholderPanel(spec)
+            self.panels[spec.key] = panel
+            self.stack.addWidget(panel)
+            item = QListWidgetItem(spec.title)
+            item.setToolTip(spec.summary)
+            item.setSizeHint(QSize(0, self.switcher.fontMetrics().height() + 14))
+            self.switcher.addItem(item)
+        self.switcher.setFrameShape(QFrame.Shape.NoFrame)
+        self.switcher.setBackgroundRole(QPalette.ColorRole.Window)
+        self.switcher.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.switcher.setViewportMargins(4, 8, 4, 8)
+        self.data_panel: DataPanel = self.panels["data"]  # type: ignore[assignment]
+        width = max(self.switcher.sizeHintForColumn(0), 96) + 40
+        self.switcher.setFixedWidth(width)
+        self.switcher.currentRowChanged.connect(self._on_switcher_row_changed)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.switcher)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.status = StatusBar(
+            store_display=services.store.url_for_display, runner=self.runner, parent=self
+        )
+        self.status.job_count_changed.connect(self.job_count_changed)
+        self.setStatusBar(self.status)
+        self.qactions, self.menus = install_menus(self, self.menuBar())
+
+        self.data_panel.dataset_selected.connect(self._on_data_panel_dataset_selected)
+        self.data_panel.ingest_finished.connect(self._on_data_panel_ingest_finished)
+        self._restore_settings()
+        self.update_actions()
+
+    # -- panels ------------------------------------------------------------------------------
+
+    def show_panel(self, key: str) -> None:
+        self.switcher.setCurrentRow(PANEL_KEYS.index(key))
+
+    def current_panel(self) -> str:
+        row = self.switcher.currentRow()
+        return PANEL_KEYS[row] if 0 <= row < len(PANEL_KEYS) else "data"
+
+    # -- files -------------------------------------------------------------------------------
+
+    def open_files(self, paths: list[str | Path]) -> None:
+        """Ingest files (command line, Open dialog, Open Recent, drops) on the Data panel."""
+        if not paths:
+            return
+        self.show_panel("data")
+        self.data_panel.ingest_files([Path(p) for p in paths])
+
+    def open_dataset_dialog(self) -> None:
+        paths = self._ask_open_paths()
+        if paths:
+            self.open_files(paths)
+
+    def recent_files(self) -> list[str]:
+        return self.recent.paths()
+
+    def clear_recent_files(self) -> None:
+        self.recent.clear()
+
+    def _ask_open_paths(self) -> list[str]:
+        start = self.recent_files()[0] if self.recent_files() else str(Path.home())
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open dataset", str(Path(start).parent), OPEN_FILTER
+        )
+        return paths
+
+    # -- dataset commands (forwarded to the Data panel) -------------------------------------
+
+    def export_dataset(self) -> None:
+        self.show_panel("data")
+        self.data_panel.export_selected()
+
+    def rename_dataset(self) -> None:
+        self.show_panel("data")
+        self.data_panel.rename_selected()
+
+    def delete_dataset(self) -> None:
+        self.show_panel("data")
+        self.data_panel.delete_selected()
+
+    def restore_dataset(self) -> None:
+        self.show_panel("data")
+        self.data_panel.restore_dataset()
+
+    # -- tools and help ----------------------------------------------------------------------
+
+    def store_folder(self) -> Path:
+        store = self.services.store
+        return store.db_path.parent if store.db_path is not None else store.artifacts_dir
+
+    def show_store_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.store_folder())))
+
+    def copy_store_path(self) -> None:
+        store = self.services.store
+        text = str(store.db_path) if store.db_path is not None else store.url_for_display
+        QGuiApplication.clipboard().setText(text)
+        self.status.showMessage(f"Copied {text}", 4000)
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setWindowTitle("About ModelDesk")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText(about_text())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_box = box
+        box.open()
+        return box
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_context(self) -> ActionContext:
+        return ActionContext(
+            panel=self.current_panel(),
+            version=self.data_panel.selected_version(),
+            dataset=self.data_panel.selected_dataset(),
+        )
+
+    def update_actions(self) -> None:
+        update_enabled(self.qactions, self.action_context())
+
+    def menu(self, menu: Menu) -> QMenu:
+        return self.menus[menu]
+
+    # -- drag and drop -----------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if not urls:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        local = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+        remote = [u.toString() for u in urls if not u.isLocalFile()]
+        self.show_panel("data")
+        for address in remote:
+            self.data_panel.messages.show_message(
+                Level.ERROR,
+                f"{address} is not a file on this computer; only local files can be dropped.",
+                hint="Download it first, then drop the downloaded file.",
+            )
+        self.open_files(local)
+
+    # -- closing -----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closed:  # closed twice (Quit, then the test harness): do the work once
+            super().closeEvent(event)
+            return
+        self._closed = True
+        self._save_settings()
+        self.status.stop()
+        for panel in self.panels.values():
+            close_jobs = getattr(panel, "close_jobs", None)
+            if close_jobs is not None:
+                close_jobs()
+        live = self.runner.live
+        for job in live:
+            job.cancel()
+        deadline = time.monotonic() + SHUTDOWN_WAIT
+        for job in live:
+            job.wait(max(0.0, deadline - time.monotonic()))
+        if self._owns_runner:
+            self.runner.shutdown(timeout=SHUTDOWN_WAIT)
+        super().closeEvent(event)
+
+    # -- slots -------------------------------------------------------------------------------
+
+    def _on_switcher_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.update_actions()
+        self.panel_changed.emit(PANEL_KEYS[row])
+
+    def _on_data_panel_dataset_selected(self, _version: object) -> None:
+        self.update_actions()
+
+    def _on_data_panel_ingest_finished(self, version: object) -> None:
+        source = getattr(version, "source_path", "")
+        if source:
+            self.recent.add(source)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        store = keys.settings()
+        geometry = store.value(keys.GEOMETRY_KEY)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(QSize(1200, 760))
+        state = store.value(keys.STATE_KEY)
+        if state is not None:
+            self.restoreState(state)
+        panel = str(store.value(keys.PANEL_KEY, "data") or "data")
+        self.show_panel(panel if panel in PANEL_KEYS else "data")
+        self.data_panel.restore_settings(store)
+
+    def _save_settings(self) -> None:
+        store = keys.settings()
+        store.setValue(keys.GEOMETRY_KEY, self.saveGeometry())
+        store.setValue(keys.STATE_KEY, self.saveState())
+        store.setValue(keys.PANEL_KEY, self.current_panel())
+        self.data_panel.save_settings(store)
+        store.sync()

@@ -1,0 +1,447 @@
+"""The New run form: dataset version, target, estimator, a typed parameter form generated from
+the estimator's ``ParamSpec``s, validation and seed; Train starts the run in the background.
+
+Picking a dataset and target starts a *check* job (``TrainingService.validate`` with the
+default estimator) on the runner: it reads the target column, infers the task and lists what
+preprocessing will drop, so the form can show the task, filter the estimators by it and warn
+before anything is created. Results of an older check are dropped. Train hands a
+``TrainRequest`` to the ``TrainingLauncher``; the run appears in the table at once (queued),
+its progress and Cancel are under the table and here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ModelDeskError
+from app.core.training.catalog import DEFAULT_ESTIMATOR, ESTIMATORS, ParamSpec, for_task
+from app.core.training.request import TrainRequest
+from app.ui.job_bridge import JobBridge
+from app.ui.panels.runs_jobs import call
+
+if TYPE_CHECKING:
+    from app.core.datasets import Dataset, DatasetService
+    from app.jobs.runner import JobRunner
+    from app.ui.panels.runs_training import TrainingLauncher
+
+TASKS = (("Infer from the target", None), ("Binary", "binary"), ("Multiclass", "multiclass"),
+         ("Regression", "regression"))  # fmt: skip
+VALIDATIONS = (("Automatic (stratified for classes)", "auto"), ("K-fold", "kfold"),
+               ("Stratified K-fold", "stratified"), ("Repeated K-fold", "repeated"),
+               ("Time-series split", "timeseries"))  # fmt: skip
+CHECK_DELAY_MS = 300
+INT_LIMIT = 2**31 - 1
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A float field that shows 0.001 and 1e-09 as such (no fixed count of decimals)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(15)
+        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        from PySide6.QtGui import QValidator
+
+        stripped = text.strip()
+        if stripped in ("", "-", ".", "-.", "e", "1e", "1e-") or stripped.endswith(("e", "e-")):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            float(stripped)
+        except ValueError:
+            return QValidator.State.Invalid, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+
+def make_field(spec: ParamSpec) -> QWidget:
+    """The typed editor of one parameter, set to its default."""
+    if spec.kind == "int":
+        widget: QWidget = QSpinBox()
+        widget.setRange(int(spec.low) if spec.low is not None else -INT_LIMIT,
+                        int(spec.high) if spec.high is not None else INT_LIMIT)  # fmt: skip
+    elif spec.kind == "float":
+        widget = FloatSpinBox()
+        widget.setRange(spec.low if spec.low is not None else -1e15,
+                        spec.high if spec.high is not None else 1e15)  # fmt: skip
+    elif spec.kind == "bool":
+        widget = QCheckBox()
+    else:
+        widget = QComboBox()
+        for choice in spec.choices:
+            widget.addItem(str(choice), choice)
+    widget.setObjectName(f"param-{spec.name}")
+    widget.setToolTip(spec.help)
+    set_field_value(widget, spec, spec.default)
+    return widget
+
+
+def field_value(widget: QWidget, spec: ParamSpec) -> Any:
+    if spec.kind in ("int", "float"):
+        return widget.value()
+    if spec.kind == "bool":
+        return widget.isChecked()
+    return widget.currentData()
+
+
+def set_field_value(widget: QWidget, spec: ParamSpec, value: Any) -> None:
+    if spec.kind in ("int", "float"):
+        widget.setValue(value)
+    elif spec.kind == "bool":
+        widget.setChecked(bool(value))
+    else:
+        index = widget.findData(value)
+        widget.setCurrentIndex(max(index, 0))
+
+
+class TrainForm(QWidget):
+    def __init__(
+        self,
+        *,
+        datasets: DatasetService,
+        launcher: TrainingLauncher,
+        runner: JobRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("train-form")
+        self._datasets, self._launcher, self._runner = datasets, launcher, runner
+        self._list: list[Dataset] = []
+        self._listed_at = 0.0
+        self._check_job = 0
+        self._task: str | None = None  # inferred by the last check
+        self._fields: dict[str, tuple[ParamSpec, QWidget]] = {}
+
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setAccessibleName("Dataset")
+        self.version_combo = QComboBox()
+        self.target_combo = QComboBox()
+        self.target_combo.setAccessibleName("Target column")
+        self.task_combo = QComboBox()
+        for title, task in TASKS:
+            self.task_combo.addItem(title, task)
+        self.plan_label = QLabel("Pick a dataset and the column to predict.")
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        data_box = QGroupBox("Data")
+        data = QFormLayout(data_box)
+        data.addRow("Dataset:", self.dataset_combo)
+        data.addRow("Version:", self.version_combo)
+        data.addRow("Target:", self.target_combo)
+        data.addRow("Task:", self.task_combo)
+        data.addRow(self.plan_label)
+
+        self.estimator_combo = QComboBox()
+        self.estimator_combo.setAccessibleName("Estimator")
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.params_host = QWidget()
+        self.params_form = QFormLayout(self.params_host)
+        self.params_form.setContentsMargins(0, 0, 0, 0)
+        params_area = QScrollArea()
+        params_area.setWidgetResizable(True)
+        params_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        params_area.setWidget(self.params_host)
+        params_area.viewport().setAutoFillBackground(False)
+        self.params_host.setAutoFillBackground(False)
+        self.defaults_button = QPushButton("Defaults")
+        self.defaults_button.setToolTip("Set every parameter back to its default")
+        model_box = QGroupBox("Model")
+        model = QVBoxLayout(model_box)
+        top = QHBoxLayout()
+        top.addWidget(self.estimator_combo, 1)
+        top.addWidget(self.defaults_button)
+        model.addLayout(top)
+        model.addWidget(self.description)
+        model.addWidget(params_area, 1)
+
+        self.validation_combo = QComboBox()
+        for title, value in VALIDATIONS:
+            self.validation_combo.addItem(title, value)
+        self.folds_spin = QSpinBox()
+        self.folds_spin.setRange(2, 50)
+        self.folds_spin.setValue(5)
+        self.test_size_spin = QDoubleSpinBox()
+        self.test_size_spin.setRange(0.0, 0.8)
+        self.test_size_spin.setSingleStep(0.05)
+        self.test_size_spin.setValue(0.2)
+        self.test_size_spin.setToolTip("Share of rows held out for the test score (0 = none)")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, INT_LIMIT)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("optional")
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        run_box = QGroupBox("Validation")
+        run = QFormLayout(run_box)
+        run.addRow("Scheme:", self.validation_combo)
+        run.addRow("CV folds:", self.folds_spin)
+        run.addRow("Test share:", self.test_size_spin)
+        run.addRow("Seed:", self.seed_spin)
+        run.addRow("Run name:", self.name_edit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.cancel_button)
+        run.addRow(buttons)
+        run.addRow(self.status_label)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(data_box, 3)
+        layout.addWidget(model_box, 4)
+        layout.addWidget(run_box, 3)
+
+        self._check_timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self._on_check_timer_timeout)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
+        self.version_combo.currentIndexChanged.connect(self._on_version_combo_changed)
+        self.target_combo.currentIndexChanged.connect(self._check_timer.start)
+        self.task_combo.currentIndexChanged.connect(self._on_task_combo_changed)
+        self.estimator_combo.currentIndexChanged.connect(self._on_estimator_combo_changed)
+        self.defaults_button.clicked.connect(self.reset_parameters)
+        self.train_button.clicked.connect(self.train)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        launcher.busy_changed.connect(self._on_launcher_busy_changed)
+        launcher.started.connect(self._on_launcher_started)
+        launcher.ended.connect(self._on_launcher_ended)
+        launcher.failed.connect(self._on_launcher_failed)
+
+        self._fill_estimators(None)
+        self.refresh_datasets()
+
+    # -- public API --------------------------------------------------------------------------
+
+    def refresh_datasets(self) -> None:
+        self._listed_at = time.monotonic()
+        bridge = JobBridge(self._runner.submit(call, self._datasets.list, name="List datasets"),
+                           self)  # fmt: skip
+        bridge.succeeded.connect(self._on_datasets_listed)
+
+    def request(self) -> TrainRequest:
+        """The request the form describes now."""
+        name = self.estimator_combo.currentData() or DEFAULT_ESTIMATOR
+        params = {key: field_value(w, spec) for key, (spec, w) in self._fields.items()}
+        return TrainRequest(
+            dataset=self._dataset_ref(),
+            target=self.target_combo.currentData() or "",
+            estimator=name,
+            params=params,
+            task=self.task_combo.currentData(),
+            validation=self.validation_combo.currentData(),
+            folds=self.folds_spin.value(),
+            test_size=round(self.test_size_spin.value(), 4),
+            seed=self.seed_spin.value(),
+            name=self.name_edit.text().strip(),
+        )
+
+    def train(self) -> None:
+        if not self._dataset_ref() or self.target_combo.currentData() is None:
+            self.status_label.setText("Pick a dataset and a target first.")
+            return
+        self._launcher.train(self.request())
+
+    def select(self, dataset: str, target: str | None = None, estimator: str | None = None):
+        """Pick a dataset (its latest version), a target and an estimator (tests, links)."""
+        index = self.dataset_combo.findText(dataset)
+        if index >= 0:
+            self.dataset_combo.setCurrentIndex(index)
+        if target is not None:
+            self.target_combo.setCurrentIndex(self.target_combo.findData(target))
+        if estimator is not None:
+            self.estimator_combo.setCurrentIndex(self.estimator_combo.findData(estimator))
+
+    def stop(self) -> None:
+        """No more checks (the panel is closing)."""
+        self._check_timer.stop()
+        self._check_job = -1
+        self._listed_at = float("inf")
+
+    def reset_parameters(self) -> None:
+        for spec, widget in self._fields.values():
+            set_field_value(widget, spec, spec.default)
+
+    def field(self, name: str) -> QWidget:
+        return self._fields[name][1]
+
+    # -- filling -----------------------------------------------------------------------------
+
+    def _dataset_ref(self) -> str:
+        version = self.version_combo.currentData()
+        return version.ref if version is not None else ""
+
+    def _fill_estimators(self, task: str | None) -> None:
+        current = self.estimator_combo.currentData() or DEFAULT_ESTIMATOR
+        specs = for_task(task) if task else list(ESTIMATORS.values())
+        with QSignalBlocker(self.estimator_combo):
+            self.estimator_combo.clear()
+            for spec in specs:
+                self.estimator_combo.addItem(spec.title, spec.name)
+                self.estimator_combo.setItemData(
+                    self.estimator_combo.count() - 1, spec.description, Qt.ItemDataRole.ToolTipRole
+                )
+            index = self.estimator_combo.findData(current)
+            if index < 0:
+                index = max(self.estimator_combo.findData(DEFAULT_ESTIMATOR), 0)
+            self.estimator_combo.setCurrentIndex(index)
+        self._on_estimator_combo_changed()
+
+    def _build_params(self, name: str) -> None:
+        old = {key: field_value(w, spec) for key, (spec, w) in self._fields.items()}
+        while self.params_form.rowCount():
+            self.params_form.removeRow(0)
+        self._fields.clear()
+        spec = ESTIMATORS.get(name)
+        if spec is None:
+            return
+        self.description.setText(spec.description)
+        for param in spec.params:
+            widget = make_field(param)
+            if param.name in old:  # keep what the user typed when switching estimators
+                with contextlib.suppress(TypeError, ValueError):
+                    set_field_value(widget, param, old[param.name])
+            label = QLabel(param.name)
+            label.setToolTip(param.help)
+            self.params_form.addRow(label, widget)
+            self._fields[param.name] = (param, widget)
+        if not spec.params:
+            self.params_form.addRow(QLabel("This estimator has no parameters."))
+
+    # -- slots -------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if time.monotonic() - self._listed_at > 2.0:
+            self.refresh_datasets()
+
+    def _on_datasets_listed(self, datasets: list[Dataset]) -> None:
+        self._list = [d for d in datasets if d.versions]
+        current = self.dataset_combo.currentText()
+        with QSignalBlocker(self.dataset_combo):
+            self.dataset_combo.clear()
+            for dataset in self._list:
+                self.dataset_combo.addItem(dataset.name)
+            index = self.dataset_combo.findText(current)
+            self.dataset_combo.setCurrentIndex(index if index >= 0 else 0)
+        if not self._list:
+            self.plan_label.setText("No dataset yet: drop a file on the Data panel first.")
+        if self.dataset_combo.currentText() != current or self.version_combo.count() == 0:
+            self._on_dataset_combo_changed()
+
+    def _on_dataset_combo_changed(self, *_args: Any) -> None:
+        index = self.dataset_combo.currentIndex()
+        dataset = self._list[index] if 0 <= index < len(self._list) else None
+        with QSignalBlocker(self.version_combo):
+            self.version_combo.clear()
+            for version in reversed(dataset.versions if dataset else ()):
+                latest = " (latest)" if version is dataset.latest else ""
+                self.version_combo.addItem(f"v{version.version}{latest}", version)
+        self._on_version_combo_changed()
+
+    def _on_version_combo_changed(self, *_args: Any) -> None:
+        version = self.version_combo.currentData()
+        current = self.target_combo.currentData()
+        with QSignalBlocker(self.target_combo):
+            self.target_combo.clear()
+            for column in version.schema if version else ():
+                self.target_combo.addItem(f"{column.name}  ({column.role})", column.name)
+            index = self.target_combo.findData(current)
+            self.target_combo.setCurrentIndex(
+                index if index >= 0 else self.target_combo.count() - 1
+            )
+        self._check_timer.start()
+
+    def _on_task_combo_changed(self, *_args: Any) -> None:
+        self._fill_estimators(self.task_combo.currentData() or self._task)
+        self._check_timer.start()
+
+    def _on_estimator_combo_changed(self, *_args: Any) -> None:
+        self._build_params(self.estimator_combo.currentData() or "")
+
+    def _on_check_timer_timeout(self) -> None:
+        target = self.target_combo.currentData()
+        if not self._dataset_ref() or target is None:
+            return
+        request = TrainRequest(dataset=self._dataset_ref(), target=target, estimator="dummy",
+                               task=self.task_combo.currentData(),
+                               folds=self.folds_spin.value(), test_size=0.0)  # fmt: skip
+        job = self._runner.submit(call, self._launcher.training.validate, request,
+                                  name="Check training request")  # fmt: skip
+        bridge = JobBridge(job, self)
+        self._check_job = bridge.job_id
+        self.plan_label.setText("Checking the target…")
+        bridge.succeeded.connect(lambda plan: self._on_check_done(bridge, plan))
+        bridge.failed.connect(lambda error, _tb: self._on_check_failed(bridge, error))
+
+    def _on_check_done(self, bridge: JobBridge, plan: Any) -> None:
+        if bridge.job_id != self._check_job:
+            return
+        self._task = plan.task
+        classes = f", {len(plan.classes)} classes" if plan.classes else ""
+        lines = [f"Task: {plan.task}{classes} · {len(plan.features)} features."]
+        lines += list(plan.notes)
+        self.plan_label.setText("\n".join(lines))
+        if self.task_combo.currentData() is None:
+            self._fill_estimators(plan.task)
+
+    def _on_check_failed(self, bridge: JobBridge, error: BaseException) -> None:
+        if bridge.job_id != self._check_job:
+            return
+        text = error.message if isinstance(error, ModelDeskError) else str(error)
+        hint = f" {error.hint}" if isinstance(error, ModelDeskError) and error.hint else ""
+        self.plan_label.setText(f"⚠ {text}{hint}")
+
+    def _on_cancel_button_clicked(self) -> None:
+        self._launcher.cancel()
+        self.status_label.setText("Cancelling…")
+
+    def _on_launcher_busy_changed(self, busy: bool) -> None:
+        self.train_button.setEnabled(not busy)
+        if busy:
+            self.status_label.setText("Checking the request and starting the worker…")
+
+    def _on_launcher_started(self, run_id: int, _bridge: Any) -> None:
+        self.cancel_button.setEnabled(True)
+        self.status_label.setText(f"Run {run_id} is training; its progress is under the table.")
+
+    def _on_launcher_ended(self, run_id: int, state: str) -> None:
+        self.cancel_button.setEnabled(bool(self._launcher.running))
+        verb = {"succeeded": "finished", "failed": "failed", "cancelled": "was cancelled"}
+        self.status_label.setText(f"Run {run_id} {verb.get(state, state)}.")
+
+    def _on_launcher_failed(self, error: BaseException, _tb: str) -> None:
+        text = error.message if isinstance(error, ModelDeskError) else str(error)
+        self.status_label.setText(f"⚠ {text}")
