@@ -12,6 +12,7 @@ import pytest
 
 from app.core.errors import Cancelled, Conflict, InvalidInput, NotFound
 from tests.conftest import store_snapshot
+from tests.core import corpus
 
 
 def test_add_file_stores_a_versioned_parquet_snapshot(services, small_csv: Path) -> None:
@@ -135,3 +136,31 @@ def test_cancel_stores_nothing(services, tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(services, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=re.escape("nothere.csv")):
         services.datasets.add_file(tmp_path / "nothere.csv")
+
+
+BAD_FILES = {
+    "empty": (lambda d: corpus.empty(d), "empty.csv"),
+    "header only": (corpus.header_only, "header_only.csv"),
+    "binary garbage": (lambda d: corpus.random_bytes(d), "garbage.csv"),
+    "png as parquet": (lambda d: corpus.png_named(d), "picture.parquet"),
+    "ragged": (corpus.ragged, "line 7"),
+    "duplicate names": (corpus.duplicate_columns, "'a' (columns 1 and 3)"),
+    "blank names": (corpus.blank_columns, "columns 2 and 4"),
+    "unsupported": (lambda d: corpus.unsupported(d), "report.docx"),
+    "corrupt zip": (corpus.corrupt_zip, ".zip"),
+    "truncated gzip": (corpus.truncated_gzip, ".gz"),
+    "truncated parquet": (corpus.truncated_parquet, "cut.parquet"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_is_named_and_stores_nothing(services, small_csv, tmp_path, case) -> None:
+    services.datasets.add_file(small_csv)  # a store that already holds something
+    before = store_snapshot(services)
+    make, expected = BAD_FILES[case]
+    path = make(tmp_path)
+    with pytest.raises(InvalidInput) as err:
+        services.datasets.add_file(path)
+    assert expected in str(err.value)
+    assert err.value.hint
+    assert store_snapshot(services) == before
