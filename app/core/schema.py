@@ -46,13 +46,15 @@ def infer_schema(table: pa.Table) -> list[ColumnInfo]:
     ]
 
 
-def _strided_sample(table: pa.Table) -> pa.Table:
+def _strided_sample(table: pa.Table, blocks: int = 100) -> pa.Table:
+    """Evenly spaced contiguous blocks: zero-copy slices, unlike ``take`` across chunks."""
     if table.num_rows <= DISTINCT_SAMPLE:
         return table
-    import numpy as np
+    import pyarrow as pa
 
-    step = table.num_rows / DISTINCT_SAMPLE
-    return table.take((np.arange(DISTINCT_SAMPLE) * step).astype(np.int64))
+    size = DISTINCT_SAMPLE // blocks
+    stride = table.num_rows // blocks
+    return pa.concat_tables([table.slice(i * stride, size) for i in range(blocks)])
 
 
 def infer_column(
