@@ -148,6 +148,19 @@ class ArtifactStore:
         os.replace(tmp, final)
         return PendingArtifact(sha, size, final, existed=existed)
 
+    def discard(self, pending: PendingArtifact) -> None:
+        """Undo a placed artifact that no committed row will reference (a cancel, a failure)."""
+
+        def drop(s: Session) -> bool:
+            row = s.get(ArtifactRow, pending.sha256)
+            if row is not None and row.state == "pending":
+                s.delete(row)
+                return True
+            return False
+
+        if self.store.write(drop):
+            pending.path.unlink(missing_ok=True)
+
     # -- reading ---------------------------------------------------------------------------
 
     def open_verified(self, sha256: str) -> Path:

@@ -29,7 +29,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.progress import NullProgress, Progress, SubProgress
 from app.core.schema import ColumnInfo, infer_schema
 from app.core.store import Store
-from app.core.store.models import ArtifactRow, DatasetRow, DatasetVersionRow
+from app.core.store.models import DatasetRow, DatasetVersionRow
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -273,7 +273,7 @@ class DatasetService:
                 progress.check_cancelled()
             except BaseException:
                 with contextlib.suppress(Exception):
-                    self._discard(writing.result())
+                    self.artifacts.discard(writing.result())
                 raise
             pending = writing.result()
         if source_sha256 is None:
@@ -295,23 +295,10 @@ class DatasetService:
                 parent_version_id=parent_version_id,
             )
         except BaseException:
-            self._discard(pending)
+            self.artifacts.discard(pending)
             raise
         progress.update(1.0, f"Stored {version.ref}")
         return IngestResult(version, created=True)
-
-    def _discard(self, pending: PendingArtifact) -> None:
-        """Undo a placed artifact that no committed row will reference."""
-
-        def drop(s: Session) -> bool:
-            row = s.get(ArtifactRow, pending.sha256)
-            if row is not None and row.state == "pending":
-                s.delete(row)
-                return True
-            return False
-
-        if self.store.write(drop):
-            pending.path.unlink(missing_ok=True)
 
     def _commit_version(self, name: str, pending: PendingArtifact, **fields: Any) -> DatasetVersion:
         schema: list[ColumnInfo] = fields.pop("schema")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import InvalidInput, NotFound
 from app.core.profiling.settings import ProfileSettings, settings_key
 from app.core.progress import NullProgress, Progress, SubProgress
-from app.core.store.models import ArtifactRow, ProfileRow
+from app.core.store.models import ProfileRow
 
 if TYPE_CHECKING:
     from app.core.artifacts import ArtifactStore, PendingArtifact
@@ -204,10 +204,10 @@ class ProfileService:
             progress.check_cancelled()
             fields = self._commit(version, settings, document, pending, seconds, refresh)
         except BaseException:
-            self._discard(pending)
+            self.artifacts.discard(pending)
             raise
         if fields["artifact_sha256"] != pending.sha256:  # a racing writer's profile was kept
-            self._discard(pending)
+            self.artifacts.discard(pending)
         progress.update(1.0, f"Profiled {version.ref} in {seconds:.1f} s")
         return _profile(version, fields, document, cached=False)
 
@@ -254,17 +254,6 @@ class ProfileService:
             if found is None:
                 raise
             return _fields_of(found)
-
-    def _discard(self, pending: PendingArtifact) -> None:
-        def drop(s: Session) -> bool:
-            row = s.get(ArtifactRow, pending.sha256)
-            if row is not None and row.state == "pending":
-                s.delete(row)
-                return True
-            return False
-
-        if self.store.write(drop):
-            pending.path.unlink(missing_ok=True)
 
     def _load(self, version: DatasetVersion, fields: dict[str, Any], *, cached: bool) -> Profile:
         path = self.artifacts.open_verified(fields["artifact_sha256"])

@@ -32,6 +32,8 @@ CLASSIFICATION = (
     "log_loss",
 )
 REGRESSION = ("rmse", "mae", "r2", "mape")
+#: how the worker names per-fold values, held-out scores and spreads
+CV_PREFIX, TEST_PREFIX, STD_SUFFIX = "cv.", "test.", "_std"
 #: the metric lists sort by and the CLI prints first
 PRIMARY = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mape"})

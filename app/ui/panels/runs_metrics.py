@@ -13,25 +13,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-CV_PREFIX, TEST_PREFIX, STD_SUFFIX = "cv.", "test.", "_std"
+from app.core.training.metrics import CLASSIFICATION, CV_PREFIX, STD_SUFFIX, TEST_PREFIX
+
 #: the order metrics are listed in; others follow alphabetically, extras last
-ORDER = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "precision_weighted",
-    "recall_weighted",
-    "f1_weighted",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "r2",
-    "rmse",
-    "mae",
-    "mape",
-)
+ORDER = (*CLASSIFICATION, "r2", "rmse", "mae", "mape")
 #: the metrics plots show first when there is no room for all
 HEADLINE = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "pr_auc", "log_loss",
             "r2", "rmse", "mae", "mape")  # fmt: skip
