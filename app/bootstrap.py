@@ -7,7 +7,9 @@ it names, which keeps tests independent and lets one process open two stores if 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from app.core.artifacts import ArtifactStore
 from app.core.datasets import DatasetService
@@ -26,6 +28,39 @@ class Services:
     tracking: TrackingService
     training: TrainingService
     profiles: ProfileService
+
+    # The later areas are built on first use: a CLI command or a panel that never touches
+    # them never pays for importing Optuna, the Docker SDK or skl2onnx.
+
+    @cached_property
+    def registry(self) -> Any:
+        from app.core.registry import RegistryService
+
+        return RegistryService(self.store, self.artifacts, self.tracking, self.training)
+
+    @cached_property
+    def tuning(self) -> Any:
+        from app.core.tuning import TuningService
+
+        return TuningService(self.store, self.datasets, self.tracking, self.training)
+
+    @cached_property
+    def recipes(self) -> Any:
+        from app.core.recipes import RecipeService
+
+        return RecipeService(self.store, self.artifacts, self.datasets)
+
+    @cached_property
+    def deployments(self) -> Any:
+        from app.core.deploy import DeployService
+
+        return DeployService(self.store, self.artifacts, self.registry)
+
+    @cached_property
+    def monitoring(self) -> Any:
+        from app.core.monitoring import MonitorService
+
+        return MonitorService(self.store, self.artifacts, self.datasets, self.registry)
 
     def close(self) -> None:
         self.store.dispose()

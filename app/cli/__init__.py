@@ -29,6 +29,18 @@ GROUPS = {
     "profile": "app.cli.profile",
     "train": "app.cli.train",
     "runs": "app.cli.runs",
+    "recipes": "app.cli.recipes",
+    "prepare": "app.cli.prepare",
+    "tune": "app.cli.tune",
+    "studies": "app.cli.studies",
+    "models": "app.cli.models",
+    "audit": "app.cli.audit",
+    "package": "app.cli.package",
+    "deploy": "app.cli.deploy",
+    "deployments": "app.cli.deployments",
+    "serve": "app.cli.serve",
+    "monitor": "app.cli.monitor",
+    "retrain": "app.cli.retrain",
 }
 
 

@@ -8,6 +8,7 @@ files) lives in ``QSettings`` under the keys in ``app.ui.settings``.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,31 @@ PANEL_FACTORIES: dict[str, Callable[[Services, JobRunner], QWidget]] = {
     ),
 }
 
+#: Panels of the later areas: key → module under ``app.ui.panels`` exposing
+#: ``build_panel(services, runner) -> QWidget``. Imported when the window is built.
+PANEL_MODULES: dict[str, str] = {
+    "prepare": "app.ui.panels.prepare_panel",
+    "tuning": "app.ui.panels.tuning_panel",
+    "registry": "app.ui.panels.registry_panel",
+    "deploy": "app.ui.panels.deploy_panel",
+    "monitor": "app.ui.panels.monitor_panel",
+}
+
+
+def _panel_factory(key: str) -> Callable[[Services, JobRunner], QWidget] | None:
+    if key in PANEL_FACTORIES:
+        return PANEL_FACTORIES[key]
+    module_name = PANEL_MODULES.get(key)
+    if module_name is None:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    return module.build_panel
+
 
 class MainWindow(QMainWindow):
     panel_changed = Signal(str)
@@ -96,7 +122,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
         for spec in PANELS:
-            factory = PANEL_FACTORIES.get(spec.key)
+            factory = _panel_factory(spec.key)
             panel = factory(services, self.runner) if factory else PlaceholderPanel(spec)
             self.panels[spec.key] = panel
             self.stack.addWidget(panel)

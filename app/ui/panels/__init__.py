@@ -29,6 +29,12 @@ PANELS: tuple[PanelSpec, ...] = (
         "data-quality warnings.",
     ),
     PanelSpec(
+        "prepare",
+        "Prepare",
+        "Prepare will hold cleaning and feature-engineering recipes with a live preview, "
+        "versioned and carried into the served model.",
+    ),
+    PanelSpec(
         "runs",
         "Runs",
         "Runs will hold training with cross-validation on a chosen dataset, target and model, "

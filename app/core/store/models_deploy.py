@@ -1,0 +1,53 @@
+"""ORM rows of images and deployments (issue 7).
+
+``model_version_id`` refers to the registry's ``model_versions`` rows; lineage (issue 6) reads
+these two tables to extend a version's graph to the images built from it and the containers
+that run them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.store.models import Base
+
+
+class ImageRow(Base):
+    __tablename__ = "model_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    tag: Mapped[str] = mapped_column(String(300))
+    image_id: Mapped[str] = mapped_column(String(100), default="")  # sha256:… once built
+    status: Mapped[str] = mapped_column(String(16), default="building")  # built, failed
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    base_image: Mapped[str] = mapped_column(String(300), default="")
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    build_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_images.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    model_version_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    container_id: Mapped[str] = mapped_column(String(100), default="")
+    container_name: Mapped[str] = mapped_column(String(200), default="")
+    host: Mapped[str] = mapped_column(String(100), default="127.0.0.1")
+    port: Mapped[int] = mapped_column(Integer, default=0)
+    # starting, running, failed, stopped, vanished (reconciled with the daemon at start-up)
+    status: Mapped[str] = mapped_column(String(16), default="starting")
+    # limits, whether a token is set, prediction-log folder
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    smoke_test: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,3 @@
+"""ORM rows of drift reports (issue 8)."""
+
+from __future__ import annotations

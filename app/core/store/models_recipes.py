@@ -1,0 +1,3 @@
+"""ORM rows of the recipes and their versions (issue 10)."""
+
+from __future__ import annotations
