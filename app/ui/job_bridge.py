@@ -96,3 +96,58 @@ class JobBridge(QObject):
     @classmethod
     def live_count(cls) -> int:
         return len(cls._live)
+
+
+class PanelJobs:
+    """The jobs one panel (or helper object) started, cancelled together when it closes.
+
+    Every panel needs the same three things of its jobs: bridge each to the GUI thread, send
+    failures to one handler, and stop listening to all of them at once when the window
+    closes (the runner may be shut down next, and a late signal must not reach a deleted
+    widget). Keeping them here means a new panel gets that right by construction.
+    """
+
+    def __init__(
+        self,
+        owner: QObject,
+        runner: Any,
+        *,
+        on_failed: Any = None,
+        on_cancelled: Any = None,
+    ) -> None:
+        self._owner = owner
+        self._runner = runner
+        self._on_failed = on_failed  # (bridge, error, traceback text)
+        self._on_cancelled = on_cancelled  # (bridge)
+        self._bridges: set[JobBridge] = set()
+
+    def __iter__(self):
+        return iter(list(self._bridges))
+
+    def __len__(self) -> int:
+        return len(self._bridges)
+
+    def start(self, fn: Any, *args: Any, name: str, done: Any = None, **context: Any) -> JobBridge:
+        """Run ``fn(*args)`` on the runner; ``done(bridge, result)`` runs on the GUI thread."""
+        bridge = self.track(self._runner.submit(fn, *args, name=name), **context)
+        if done is not None:
+            bridge.succeeded.connect(lambda result: done(bridge, result))
+        return bridge
+
+    def track(self, job: Job, **context: Any) -> JobBridge:
+        """Bridge a job that was started elsewhere (a child process, a training run)."""
+        bridge = JobBridge(job, self._owner, **context)
+        self._bridges.add(bridge)
+        if self._on_failed is not None:
+            bridge.failed.connect(lambda error, tb: self._on_failed(bridge, error, tb))
+        if self._on_cancelled is not None:
+            bridge.cancelled.connect(lambda: self._on_cancelled(bridge))
+        bridge.finished.connect(lambda: self._bridges.discard(bridge))
+        return bridge
+
+    def close(self) -> None:
+        """Cancel every job still running and deliver nothing more from any of them."""
+        for bridge in list(self._bridges):
+            bridge.detach()
+            bridge.cancel()
+        self._bridges.clear()

@@ -80,7 +80,7 @@ PANEL_MODULES: dict[str, str] = {
 }
 
 
-def _panel_factory(key: str) -> Callable[[Services, JobRunner], QWidget] | None:
+def panel_factory(key: str) -> Callable[[Services, JobRunner], QWidget] | None:
     if key in PANEL_FACTORIES:
         return PANEL_FACTORIES[key]
     module_name = PANEL_MODULES.get(key)
@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
         for spec in PANELS:
-            factory = _panel_factory(spec.key)
+            factory = panel_factory(spec.key)
             panel = factory(services, self.runner) if factory else PlaceholderPanel(spec)
             self.panels[spec.key] = panel
             self.stack.addWidget(panel)
@@ -336,12 +336,16 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         panel = str(store.value(keys.PANEL_KEY, "data") or "data")
         self.show_panel(panel if panel in PANEL_KEYS else "data")
-        self.data_panel.restore_settings(store)
+        for panel in self.panels.values():  # splitters, tabs, columns: each panel's own keys
+            if hasattr(panel, "restore_settings"):
+                panel.restore_settings(store)
 
     def _save_settings(self) -> None:
         store = keys.settings()
         store.setValue(keys.GEOMETRY_KEY, self.saveGeometry())
         store.setValue(keys.STATE_KEY, self.saveState())
         store.setValue(keys.PANEL_KEY, self.current_panel())
-        self.data_panel.save_settings(store)
+        for panel in self.panels.values():
+            if hasattr(panel, "save_settings"):
+                panel.save_settings(store)
         store.sync()

@@ -98,6 +98,20 @@ def test_panel_recent_files_and_geometry_survive_a_restart(qtbot, make_window, t
     wait_idle(qtbot, second.runner)
 
 
+def test_runs_panel_splitter_survives_a_restart(qtbot, make_window) -> None:
+    first = make_window()
+    first.show_panel("runs")
+    runs = first.panels["runs"]
+    runs.splitter.setSizes([100, 500])
+    sizes = runs.splitter.sizes()
+    first.close()
+
+    second = make_window()
+    second.show_panel("runs")
+    assert second.panels["runs"].splitter.sizes() == sizes
+    wait_idle(qtbot, second.runner)
+
+
 def test_recent_files_keep_ten_newest_first(qtbot, window, tmp_path) -> None:
     for i in range(12):
         window.recent.add(tmp_path / f"f{i}.csv")

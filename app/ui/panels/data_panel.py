@@ -20,9 +20,7 @@ Settings: ``data_panel/splitter``, ``data_panel/show_deleted``.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import Cancelled, ModelDeskError
-from app.ui.job_bridge import JobBridge
+from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.panels.data_jobs import (
     call,
     ingest_file,
@@ -100,7 +98,9 @@ class DataPanel(QWidget):
         self.setObjectName("panel-data")
         self._datasets = datasets
         self._runner = runner
-        self._bridges: set[JobBridge] = set()
+        self._jobs = PanelJobs(
+            self, runner, on_failed=self._on_job_failed, on_cancelled=self._on_job_cancelled
+        )
         self._list_job = 0  # id of the newest list job; older results are dropped
         self._table_job = 0  # id of the newest table job
         self._table_bridge: JobBridge | None = None
@@ -172,7 +172,7 @@ class DataPanel(QWidget):
         if select_version_id is None and current is not None:
             select_version_id = current.id
         self._select_after_refresh = select_version_id
-        bridge = self._start(
+        bridge = self._jobs.start(
             list_datasets,
             self._datasets,
             self.show_deleted.isChecked(),
@@ -186,7 +186,7 @@ class DataPanel(QWidget):
         for raw in paths:
             path = Path(raw)
             if is_workbook(path):
-                self._start(
+                self._jobs.start(
                     workbook_sheets,
                     path,
                     name=f"Inspect {path.name}",
@@ -221,7 +221,7 @@ class DataPanel(QWidget):
         if not new or new.strip() == dataset.name:
             return
         version, new = self.selected_version(), new.strip()
-        self._start(
+        self._jobs.start(
             call, self._datasets.rename, dataset.name, new, name="Rename dataset",
             done=self._on_changed, subject=dataset.name,
             message=f"Renamed '{dataset.name}' to '{new}'.", select=version and version.id,
@@ -231,7 +231,7 @@ class DataPanel(QWidget):
         dataset = self.selected_dataset()
         if dataset is None or dataset.deleted:
             return
-        self._start(
+        self._jobs.start(
             call, self._datasets.delete, dataset.name, name="Delete dataset",
             done=self._on_changed, subject=dataset.name, message=f"Deleted '{dataset.name}'.",
             hint="Edit ▸ Restore deleted dataset… brings it back.",
@@ -245,7 +245,7 @@ class DataPanel(QWidget):
         if name is not None:
             self._start_restore(name)
             return
-        self._start(
+        self._jobs.start(
             list_datasets,
             self._datasets,
             True,
@@ -261,7 +261,7 @@ class DataPanel(QWidget):
         dest = dest or self._ask_export_path(version)
         if not dest:
             return
-        bridge = self._start(
+        bridge = self._jobs.start(
             self._datasets.export,
             version,
             dest,
@@ -273,10 +273,7 @@ class DataPanel(QWidget):
 
     def close_jobs(self) -> None:
         """Cancel this panel's jobs and stop listening to them (the panel is closing)."""
-        for bridge in list(self._bridges):
-            bridge.detach()
-            bridge.cancel()
-        self._bridges.clear()
+        self._jobs.close()
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue(self.SPLITTER_KEY, self.splitter.saveState())
@@ -312,27 +309,9 @@ class DataPanel(QWidget):
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def _start(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        name: str,
-        done: Callable[[JobBridge, Any], None],
-        subject: str | None = None,
-        **context: Any,
-    ) -> JobBridge:
-        job = self._runner.submit(fn, *args, name=name)
-        bridge = JobBridge(job, self, subject=subject, **context)
-        self._bridges.add(bridge)
-        bridge.succeeded.connect(lambda result: done(bridge, result))
-        bridge.failed.connect(lambda error, tb: self._on_job_failed(bridge, error, tb))
-        bridge.cancelled.connect(lambda: self._on_job_cancelled(bridge))
-        bridge.finished.connect(lambda: self._bridges.discard(bridge))
-        return bridge
-
     def _start_ingest(self, path: Path, sheet: str | None) -> None:
         label = path.name if sheet is None else f"{path.name} ▸ {sheet}"
-        bridge = self._start(
+        bridge = self._jobs.start(
             ingest_file,
             self._datasets,
             path,
@@ -346,7 +325,7 @@ class DataPanel(QWidget):
         self.jobs.add(bridge, f"Ingesting {label}")
 
     def _start_restore(self, name: str) -> None:
-        self._start(
+        self._jobs.start(
             call, self._datasets.restore, name, name="Restore dataset", done=self._on_changed,
             subject=name, message=f"Restored '{name}'.", select_latest=True,
         )  # fmt: skip
@@ -379,7 +358,7 @@ class DataPanel(QWidget):
             for col in range(self.schema_model.columnCount()):
                 self.schema_view.setColumnWidth(col, self.schema_view.columnWidth(col) + 16)
             self.table_status.setText(f"Loading {version.ref}…")
-            bridge = self._start(
+            bridge = self._jobs.start(
                 load_version_table,
                 self._datasets,
                 version,
@@ -477,40 +456,10 @@ class DataPanel(QWidget):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Open the Data panel alone against the default store (or ``--store URL``)."""
-    import argparse
+    """Open the Data panel alone; files named on the command line are ingested."""
+    from app.ui.panels.standalone import open_alone
 
-    from PySide6.QtWidgets import QApplication
-
-    from app.bootstrap import build_services
-    from app.jobs.runner import JobRunner
-
-    parser = argparse.ArgumentParser(prog="python -m app.ui.panels.data_panel")
-    parser.add_argument("--store", metavar="URL")
-    parser.add_argument("files", nargs="*")
-    args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("ModelDesk")
-    app.setApplicationName("ModelDesk")
-    services = build_services(args.store)
-    runner = JobRunner()
-    panel = DataPanel(datasets=services.datasets, runner=runner)
-    panel.setWindowTitle(f"ModelDesk — Data ({services.store.url_for_display})")
-    panel.resize(1100, 700)
-    if os.environ.get(EXIT_AFTER_PAINT_ENV) == "1":  # smoke tests: open, paint, quit
-        from app.ui.app import FirstPaintWatcher
-
-        panel.first_paint_watcher = FirstPaintWatcher(  # type: ignore[attr-defined]
-            panel, report=False, exit_after=True, parent=panel
-        )
-    panel.show()
-    if args.files:
-        panel.ingest_files(args.files)
-    code = app.exec()
-    panel.close_jobs()
-    runner.shutdown(timeout=5)
-    services.close()
-    return code
+    return open_alone("data", argv, size=(1100, 700), with_files=DataPanel.ingest_files)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ Settings: ``explore_panel/tab``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.job_bridge import JobBridge
+from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
@@ -112,7 +111,9 @@ class ExplorePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-explore")
         self._profiles, self._datasets, self._runner = profiles, datasets, runner
-        self._bridges: set[JobBridge] = set()
+        self._jobs = PanelJobs(
+            self, runner, on_failed=self._on_job_failed, on_cancelled=self._on_job_cancelled
+        )
         self._versions: list[DatasetVersion] = []
         self._profile_job = 0
         self._profile_bridge: JobBridge | None = None
@@ -179,7 +180,7 @@ class ExplorePanel(QWidget):
 
     def reload_datasets(self) -> None:
         """Read the dataset list again (keeps the current choice when it still exists)."""
-        bridge = self._start(
+        bridge = self._jobs.start(
             list_versions, self._datasets, name="List datasets", done=self._on_versions_listed
         )
         self._list_job = bridge.job_id
@@ -218,7 +219,7 @@ class ExplorePanel(QWidget):
         title = f"Profiling {version.ref}" + (
             f" (target {settings.target})" if settings.target else ""
         )
-        bridge = self._start(
+        bridge = self._jobs.start(
             profile_version,
             self._profiles,
             version,
@@ -247,7 +248,7 @@ class ExplorePanel(QWidget):
     def export(self, path: str, kind: str = "html") -> JobBridge | None:
         if self.profile is None:
             return None
-        return self._start(
+        return self._jobs.start(
             export_report,
             self._profiles,
             self.profile,
@@ -262,10 +263,7 @@ class ExplorePanel(QWidget):
         return self._views
 
     def close_jobs(self) -> None:
-        for bridge in list(self._bridges):
-            bridge.detach()
-            bridge.cancel()
-        self._bridges.clear()
+        self._jobs.close()
 
     def save_settings(self, settings: QSettings) -> None:
         if self._views is not None:
@@ -280,27 +278,11 @@ class ExplorePanel(QWidget):
         super().showEvent(event)
         # Each time the panel comes into view, read the list again (datasets may have been
         # added on the Data panel meanwhile); the current choice is kept when it still exists.
-        listing = any(b.job_id == self._list_job and not b.done for b in self._bridges)
+        listing = any(b.job_id == self._list_job and not b.done for b in self._jobs)
         if not listing:
             self.reload_datasets()
 
     # -- jobs --------------------------------------------------------------------------------
-
-    def _start(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        name: str,
-        done: Callable[[JobBridge, Any], None],
-        **context: Any,
-    ) -> JobBridge:
-        bridge = JobBridge(self._runner.submit(fn, *args, name=name), self, **context)
-        self._bridges.add(bridge)
-        bridge.succeeded.connect(lambda result: done(bridge, result))
-        bridge.failed.connect(lambda error, tb: self._on_job_failed(bridge, error, tb))
-        bridge.cancelled.connect(lambda: self._on_job_cancelled(bridge))
-        bridge.finished.connect(lambda: self._bridges.discard(bridge))
-        return bridge
 
     def _cancel_profile(self) -> None:
         bridge = self._profile_bridge
@@ -462,30 +444,9 @@ class _Views:
 
 def main(argv: list[str] | None = None) -> int:
     """Open the Explore panel alone against the default store (or ``--store URL``)."""
-    import argparse
+    from app.ui.panels.standalone import open_alone
 
-    from PySide6.QtWidgets import QApplication
-
-    from app.bootstrap import build_services
-    from app.jobs.runner import JobRunner
-
-    parser = argparse.ArgumentParser(prog="python -m app.ui.panels.explore_panel")
-    parser.add_argument("--store", metavar="URL")
-    args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("ModelDesk")
-    app.setApplicationName("ModelDesk")
-    services = build_services(args.store)
-    runner = JobRunner()
-    panel = ExplorePanel(profiles=services.profiles, datasets=services.datasets, runner=runner)
-    panel.setWindowTitle(f"ModelDesk — Explore ({services.store.url_for_display})")
-    panel.resize(1280, 820)
-    panel.show()
-    code = app.exec()
-    panel.close_jobs()
-    runner.shutdown(timeout=5)
-    services.close()
-    return code
+    return open_alone("explore", argv, size=(1280, 820))
 
 
 if __name__ == "__main__":

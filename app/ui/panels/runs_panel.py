@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.job_bridge import JobBridge
+from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.panels.runs_compare import CompareView, load_compare
 from app.ui.panels.runs_detail import RunDetailView, load_detail
 from app.ui.panels.runs_jobs import call, for_each
@@ -80,7 +80,9 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-runs")
         self._tracking, self._runner, self._datasets = tracking, runner, datasets
-        self._bridges: set[JobBridge] = set()
+        self._jobs = PanelJobs(
+            self, runner, on_failed=lambda _bridge, error, tb: self._on_error(error, tb)
+        )
         self._detail_job = self._compare_job = 0  # newest request ids; older results dropped
         self._keys: tuple[list[str], list[str]] = ([], [])
         self._columns_chosen = self._keys_requested = False
@@ -205,7 +207,7 @@ class RunsPanel(QWidget):
             return
         self.compare.show_loading(ids)
         self.tabs.setCurrentWidget(self.compare)
-        bridge = self._start(
+        bridge = self._jobs.start(
             load_compare, self._tracking, ids, name="Compare runs", done=self._on_compare_loaded
         )
         self._compare_job = bridge.job_id
@@ -244,10 +246,7 @@ class RunsPanel(QWidget):
         self.model.stop()
         if isinstance(self.train_form, QWidget) and hasattr(self.train_form, "stop"):
             self.train_form.stop()
-        for bridge in list(self._bridges):
-            bridge.detach()
-            bridge.cancel()
-        self._bridges.clear()
+        self._jobs.close()
         if self.launcher is not None:
             self.launcher.close_jobs()
 
@@ -276,31 +275,16 @@ class RunsPanel(QWidget):
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def _start(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        name: str,
-        done: Callable[[JobBridge, Any], None],
-        **context: Any,
-    ) -> JobBridge:
-        bridge = JobBridge(self._runner.submit(fn, *args, name=name), self, **context)
-        self._bridges.add(bridge)
-        bridge.succeeded.connect(lambda result: done(bridge, result))
-        bridge.failed.connect(self._on_error)
-        bridge.finished.connect(lambda: self._bridges.discard(bridge))
-        return bridge
-
     def _change(
         self, fn: Callable[[int], Any], ids: list[int], verb: str, *, hint: str | None = None
     ) -> None:
-        self._start(
+        self._jobs.start(
             for_each, fn, ids, name=f"{verb} runs", done=self._on_runs_changed, verb=verb, hint=hint
         )
 
     def _load_detail(self, run_id: int) -> None:
         self.detail.show_loading(run_id)
-        bridge = self._start(
+        bridge = self._jobs.start(
             load_detail,
             self._tracking,
             self._datasets,
@@ -312,7 +296,7 @@ class RunsPanel(QWidget):
 
     def _load_keys(self) -> None:
         self._keys_requested = True
-        self._start(call, self._tracking.keys, name="Run columns", done=self._on_keys_loaded)
+        self._jobs.start(call, self._tracking.keys, name="Run columns", done=self._on_keys_loaded)
 
     def _make_train_form(self) -> QWidget:
         if self.launcher is None or self._datasets is None:
@@ -402,7 +386,7 @@ class RunsPanel(QWidget):
 
     def _on_detail_note_save_requested(self, run_id: int, note: str) -> None:
         save, done = self._tracking.set_note, self._on_note_saved
-        self._start(call, save, run_id, note, name="Save note", done=done, run_id=run_id)
+        self._jobs.start(call, save, run_id, note, name="Save note", done=done, run_id=run_id)
 
     def _on_note_saved(self, bridge: JobBridge, _result: Any) -> None:
         run_id = bridge.context["run_id"]
@@ -478,9 +462,9 @@ class RunsPanel(QWidget):
 
 def main(argv: list[str] | None = None) -> int:
     """Open the Runs panel alone against the default store (or ``--store URL``)."""
-    from app.ui.panels.runs_widgets import open_alone
+    from app.ui.panels.standalone import open_alone
 
-    return open_alone(RunsPanel, argv)
+    return open_alone("runs", argv)
 
 
 if __name__ == "__main__":

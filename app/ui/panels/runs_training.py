@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.ui.job_bridge import JobBridge
+from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.panels.runs_jobs import export_code, reproduce_run, start_training
 
 if TYPE_CHECKING:
@@ -32,7 +32,9 @@ class TrainingLauncher(QObject):
         super().__init__(parent)
         self.training = training
         self._runner = runner
-        self._bridges: set[JobBridge] = set()
+        self._jobs = PanelJobs(
+            self, runner, on_failed=lambda _bridge, error, tb: self.failed.emit(error, tb)
+        )
         self._starting = 0
         self.running: dict[int, JobBridge] = {}  # run id → bridge of its training job
 
@@ -45,7 +47,7 @@ class TrainingLauncher(QObject):
         self._begin(reproduce_run, self.training, run_id, self._runner, title="Reproduce")
 
     def export(self, run_id: int, dest: str) -> None:
-        bridge = self._track(
+        bridge = self._jobs.track(
             self._runner.submit(export_code, self.training, run_id, dest, name="Export code")
         )
         bridge.succeeded.connect(lambda path: self.exported.emit(run_id, path))
@@ -60,25 +62,15 @@ class TrainingLauncher(QObject):
             bridge.cancel()
 
     def close_jobs(self) -> None:
-        for bridge in list(self._bridges):
-            bridge.detach()
-            bridge.cancel()
-        self._bridges.clear()
+        self._jobs.close()
         self.running.clear()
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _track(self, job: Any, **context: Any) -> JobBridge:
-        bridge = JobBridge(job, self, **context)
-        self._bridges.add(bridge)
-        bridge.failed.connect(self.failed)
-        bridge.finished.connect(lambda: self._bridges.discard(bridge))
-        return bridge
-
     def _begin(self, fn: Any, *args: Any, title: str) -> None:
         self._starting += 1
         self.busy_changed.emit(True)
-        bridge = self._track(self._runner.submit(fn, *args, name=title))
+        bridge = self._jobs.track(self._runner.submit(fn, *args, name=title))
         bridge.succeeded.connect(self._on_start_succeeded)
         bridge.finished.connect(self._on_start_finished)
 
@@ -88,7 +80,7 @@ class TrainingLauncher(QObject):
 
     def _on_start_succeeded(self, result: tuple[int, Any]) -> None:
         run_id, job = result
-        bridge = self._track(job, run_id=run_id)
+        bridge = self._jobs.track(job, run_id=run_id)
         self.running[run_id] = bridge
         bridge.succeeded.connect(lambda _r: self._on_training_ended(run_id, "succeeded"))
         bridge.failed.connect(lambda _e, _tb: self._on_training_ended(run_id, "failed"))

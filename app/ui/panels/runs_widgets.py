@@ -220,37 +220,3 @@ class RunsTableView(QTableView):
         if row is not None:
             keep = QItemSelectionModel.SelectionFlag.NoUpdate
             selection.setCurrentIndex(model.index(row, 0), keep)
-
-
-def open_alone(panel_class: type, argv: list[str] | None = None) -> int:
-    """``python -m app.ui.panels.runs_panel``: the panel in its own window."""
-    import argparse
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from app.bootstrap import build_services
-    from app.jobs.runner import JobRunner
-
-    parser = argparse.ArgumentParser(prog="python -m app.ui.panels.runs_panel")
-    parser.add_argument("--store", metavar="URL")
-    args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("ModelDesk")
-    app.setApplicationName("ModelDesk")
-    services = build_services(args.store)
-    runner = JobRunner()
-    panel = panel_class(
-        tracking=services.tracking,
-        datasets=services.datasets,
-        runner=runner,
-        training=getattr(services, "training", None),
-    )
-    panel.setWindowTitle(f"ModelDesk — Runs ({services.store.url_for_display})")
-    panel.resize(1200, 800)
-    panel.show()
-    code = app.exec()
-    panel.close_jobs()
-    runner.shutdown(timeout=5)
-    services.close()
-    return code

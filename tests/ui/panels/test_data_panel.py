@@ -291,7 +291,7 @@ def test_a_bug_in_a_job_opens_the_error_dialog_not_the_bar(qtbot, panel, runner)
     from app.ui.widgets.error_dialog import ErrorDialog
 
     before = set(ErrorDialog._open)
-    panel._start(_broken, name="broken", done=lambda bridge, result: None)
+    panel._jobs.start(_broken, name="broken", done=lambda bridge, result: None)
     wait_idle(qtbot, runner)
     opened = set(ErrorDialog._open) - before
     assert len(opened) == 1
