@@ -13,6 +13,7 @@ repair what the child owned (a run left "running", a pending artifact).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import importlib
 import itertools
@@ -174,9 +175,19 @@ class JobRunner:
 
     # -- observing -------------------------------------------------------------------------
 
-    def watch_count(self, callback: Callable[[int], None]) -> None:
-        """``callback(n)`` whenever the number of live jobs changes (on a worker thread)."""
+    def watch_count(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """``callback(n)`` whenever the number of live jobs changes (on a worker thread).
+
+        Returns the function that stops the calls: a status bar that closes before the
+        runner must not be called after its widgets are gone.
+        """
         self._watchers.append(callback)
+
+        def unwatch() -> None:
+            with contextlib.suppress(ValueError):
+                self._watchers.remove(callback)
+
+        return unwatch
 
     @property
     def live(self) -> list[Job]:
@@ -187,7 +198,7 @@ class JobRunner:
         with self._lock:
             self._live[job.id] = job
             count = len(self._live)
-        for cb in self._watchers:
+        for cb in list(self._watchers):
             cb(count)
 
         def untrack(event: JobEvent) -> None:
@@ -195,7 +206,7 @@ class JobRunner:
                 with self._lock:
                     self._live.pop(job.id, None)
                     n = len(self._live)
-                for cb in self._watchers:
+                for cb in list(self._watchers):
                     cb(n)
 
         job.subscribe(untrack)

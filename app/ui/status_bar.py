@@ -60,7 +60,7 @@ class StatusBar(QStatusBar):
 
         self._count_posted.connect(self._on_count_posted, Qt.ConnectionType.QueuedConnection)
         self._docker_posted.connect(self._on_docker_posted, Qt.ConnectionType.QueuedConnection)
-        runner.watch_count(self._from_runner_count)
+        self._unwatch = runner.watch_count(self._from_runner_count)
 
         self._timer = QTimer(self)
         self._timer.setInterval(DOCKER_INTERVAL_MS)
@@ -76,6 +76,7 @@ class StatusBar(QStatusBar):
 
     def stop(self) -> None:
         self._closed = True
+        self._unwatch()
         self._timer.stop()
 
     # -- any thread --------------------------------------------------------------------------

@@ -74,6 +74,17 @@ def test_live_count_goes_up_and_down(runner) -> None:
     assert counts[0] == 1 and counts[-1] == 0 and runner.live == []
 
 
+def test_unwatched_count_is_no_longer_called(runner) -> None:
+    counts = []
+    unwatch = runner.watch_count(counts.append)
+    runner.submit(lambda: None, name="first").wait(5)
+    seen = len(counts)
+    unwatch()
+    runner.submit(lambda: None, name="second").wait(5)
+    time.sleep(0.05)
+    assert seen >= 1 and len(counts) == seen
+
+
 def test_process_job_result_and_progress(runner) -> None:
     seen = []
     job = runner.submit_process("tests.jobs.test_runner:_count", 50, name="child")
