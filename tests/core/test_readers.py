@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from app.core import readers
 from app.core.errors import Cancelled, InvalidInput
 from app.core.progress import CancelToken
+from app.core.readers import delimited, sources
 from tests.core import corpus
 
 # -- comparing tables with what pandas reads -------------------------------------------------
@@ -118,7 +119,7 @@ def test_json_layouts(tmp_path: Path) -> None:
 
 
 def test_jsonl_type_change_and_late_key(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_SIZE", 1 << 14)
+    monkeypatch.setattr(sources, "_BLOCK_SIZE", 1 << 14)
     table = readers.read_table(corpus.jsonl_type_change(tmp_path)).table
     assert table.column_names == ["a", "b", "c"]
     assert table.schema.field("a").type == pa.string()
@@ -149,7 +150,7 @@ def test_encodings(tmp_path: Path, encoding: str, bom: bool, label: str) -> None
 
 
 def test_non_utf8_after_the_sniffed_head(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_SIZE", 1 << 16)
+    monkeypatch.setattr(sources, "_BLOCK_SIZE", 1 << 16)
     result = readers.read_table(corpus.late_cp1252(tmp_path))
     assert result.options["encoding"] == "cp1252"
     assert result.table.column("name")[-1].as_py() == "café €"
@@ -199,7 +200,7 @@ def test_single_column_text(tmp_path: Path) -> None:
 
 
 def test_late_type_change_keeps_every_value(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_SIZE", 1 << 16)
+    monkeypatch.setattr(sources, "_BLOCK_SIZE", 1 << 16)
     table = readers.read_table(corpus.late_type_change(tmp_path)).table
     assert table.schema.field("id").type == pa.int64()
     assert table.schema.field("code").type == pa.string()
@@ -211,18 +212,18 @@ def test_late_type_change_keeps_every_value(tmp_path: Path, monkeypatch) -> None
 
 def test_widen_fallback_for_older_pyarrow() -> None:
     """pyarrow < 17 fails instead of widening; the retry plan picks float, then text."""
-    plan = readers._CsvPlan("utf-8", None, ",", False, ["id", "code", "price"])
+    plan = delimited._CsvPlan("utf-8", None, ",", False, ["id", "code", "price"])
     message = "In CSV column #2: Row #70001: CSV conversion error to int64: invalid value '2.5'"
-    assert readers._widen(plan, readers._CONVERSION.search(message))
+    assert delimited._widen(plan, delimited._CONVERSION.search(message))
     assert plan.column_types == {"price": pa.float64()}
     message = "In CSV column #2: CSV conversion error to double: invalid value 'n/k'"
-    assert readers._widen(plan, readers._CONVERSION.search(message))
+    assert delimited._widen(plan, delimited._CONVERSION.search(message))
     assert plan.column_types == {"price": pa.string()}
-    assert not readers._widen(plan, readers._CONVERSION.search(message))
+    assert not delimited._widen(plan, delimited._CONVERSION.search(message))
 
 
 def test_quoted_newline_below_the_head(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_SIZE", 1 << 16)
+    monkeypatch.setattr(sources, "_BLOCK_SIZE", 1 << 16)
     result = readers.read_table(corpus.late_newline(tmp_path))
     assert result.table.column("text")[-1].as_py() == "two\nlines"
     assert result.table.column("text")[0].as_py() == "plain"
@@ -527,8 +528,8 @@ def _reader_threads() -> list[threading.Thread]:
 
 @pytest.mark.parametrize("compression", [None, "gz"])
 def test_cancel_stops_a_big_csv(tmp_path: Path, monkeypatch, compression: str | None) -> None:
-    monkeypatch.setattr(readers, "_POLL_SECONDS", 0.001)
-    monkeypatch.setattr(readers, "_BLOCK_SIZE", 1 << 20)
+    monkeypatch.setattr(sources, "_POLL_SECONDS", 0.001)
+    monkeypatch.setattr(sources, "_BLOCK_SIZE", 1 << 20)
     path = corpus.compress(corpus.big_csv(tmp_path), compression)
     assert path.stat().st_size > 4_000_000
     progress = CancelAfterFirstCheck()
@@ -547,8 +548,8 @@ def test_progress_is_only_called_from_the_callers_thread(
     tmp_path: Path, monkeypatch, compression: str | None
 ) -> None:
     """Runner progress objects (a pipe to the parent process) are not thread-safe."""
-    monkeypatch.setattr(readers, "_POLL_SECONDS", 0.001)
-    monkeypatch.setattr(readers, "_BLOCK_SIZE", 1 << 20)
+    monkeypatch.setattr(sources, "_POLL_SECONDS", 0.001)
+    monkeypatch.setattr(sources, "_BLOCK_SIZE", 1 << 20)
     threads: set[int] = set()
 
     class Recording(CancelToken):
