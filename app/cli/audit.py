@@ -1,18 +1,47 @@
-"""``modeldesk audit``: being built (its issue's helper replaces this module)."""
+"""``modeldesk audit log|verify``: read the audit trail and check its hash chain."""
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from app.cli import add_common
-from app.core.errors import InvalidInput
+from app.core.errors import TamperedArtifact
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("audit", help="(being built)")
+    audit = commands.add_parser("audit", help="the append-only, tamper-evident audit trail")
+    sub = audit.add_subparsers(dest="action", required=True, parser_class=type(audit))
+
+    p = sub.add_parser("log", help="entries, oldest first")
+    p.add_argument("--subject", metavar="S", help="NAME (with its versions NAME@…) or any subject")
+    p.add_argument("--action", dest="event", metavar="ACTION", help="e.g. alias.set")
+    p.add_argument("--limit", type=int, default=0, metavar="N", help="the last N (0 = all)")
     add_common(p)
-    p.set_defaults(handler=_not_yet)
+    p.set_defaults(handler=log)
+
+    p = sub.add_parser("verify", help="check the hash chain; names the first broken entry")
+    add_common(p)
+    p.set_defaults(handler=verify)
 
 
-def _not_yet(services: Any, args: Any) -> Any:
-    raise InvalidInput("modeldesk audit is not built yet")
+def log(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    entries = services.registry.audit_log(args.subject, action=args.event, limit=args.limit or None)
+    payload = {"entries": [e.to_dict() for e in entries]}
+    if not entries:
+        return payload, "No audit entries."
+    lines = []
+    for e in entries:
+        details = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "policy")
+        lines.append(f"{e.id:>5}  {e.at[:19]}  {e.actor:<12} {e.action:<22} {e.subject}  {details}")
+    return payload, "\n".join(lines)
+
+
+def verify(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    report = services.registry.audit_verify()
+    if not report.ok:
+        raise TamperedArtifact(
+            f"The audit log is broken at entry {report.broken_id}: {report.reason}",
+            hint="Entries from there on cannot be trusted; compare with a backup of the store.",
+        )
+    return report.to_dict(), f"The audit log is intact ({report.entries} entries)."

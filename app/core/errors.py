@@ -13,6 +13,7 @@ can pick a presentation::
     ├── StoreUnavailable    the store cannot be opened, written or migrated
     │   └── StoreBusy       another process held the database for too long
     ├── TamperedArtifact    a stored file no longer matches its recorded SHA-256
+    ├── PolicyRefused       a promotion the model's policy refuses (exit code 3)
     ├── DockerUnavailable   the Docker daemon is not running or not reachable
     └── Cancelled           the user stopped the work; nothing was stored
 """
@@ -60,6 +61,12 @@ class StoreBusy(StoreUnavailable):
 
 class TamperedArtifact(ModelDeskError):
     """A stored file no longer matches the SHA-256 recorded when it was written."""
+
+
+class PolicyRefused(ModelDeskError):
+    """A promotion the model's policy refuses; scripts act on exit code 3."""
+
+    exit_code = 3
 
 
 class DockerUnavailable(ModelDeskError):

@@ -98,6 +98,12 @@ class JobBridge(QObject):
         return len(cls._live)
 
 
+def call(fn: Any, *args: Any, progress: Any, **kwargs: Any) -> Any:
+    """Run a service method that takes no ``progress`` (rename, keys, resolve…) as a job."""
+    progress.check_cancelled()
+    return fn(*args, **kwargs)
+
+
 class PanelJobs:
     """The jobs one panel (or helper object) started, cancelled together when it closes.
 

@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         self.switcher.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         self.switcher.setViewportMargins(4, 8, 4, 8)
         self.data_panel: DataPanel = self.panels["data"]  # type: ignore[assignment]
+        for panel in self.panels.values():
+            if hasattr(panel, "open_requested"):
+                panel.open_requested.connect(self.open_in_panel)
         width = max(self.switcher.sizeHintForColumn(0), 96) + 40
         self.switcher.setFixedWidth(width)
         self.switcher.currentRowChanged.connect(self._on_switcher_row_changed)
@@ -163,6 +166,19 @@ class MainWindow(QMainWindow):
 
     def show_panel(self, key: str) -> None:
         self.switcher.setCurrentRow(PANEL_KEYS.index(key))
+
+    def open_in_panel(self, key: str, ref: object = None) -> None:
+        """Show panel ``key`` and let it select ``ref`` (a lineage node, a run, a version).
+
+        Panels ask for this through an ``open_requested(key, ref)`` signal; a panel that can
+        select something has a ``select(ref)`` method. Neither side knows the other.
+        """
+        if key not in PANEL_KEYS:
+            return
+        self.show_panel(key)
+        select = getattr(self.panels[key], "select", None)
+        if ref is not None and callable(select):
+            select(ref)
 
     def current_panel(self) -> str:
         row = self.switcher.currentRow()

@@ -180,11 +180,11 @@ def test_view_menu_has_one_entry_per_panel_with_ctrl_digits(qtbot, window) -> No
 
 
 def test_panels_not_built_yet_hold_one_line_each(window) -> None:
-    from app.ui.main_window import PANEL_FACTORIES
+    from app.ui.main_window import panel_factory
 
     for spec in PANELS:
         panel = window.panels[spec.key]
-        if spec.key in PANEL_FACTORIES:
+        if panel_factory(spec.key) is not None:
             assert not isinstance(panel, PlaceholderPanel)
             continue
         assert isinstance(panel, PlaceholderPanel)
@@ -230,3 +230,15 @@ def test_copy_store_path(qtbot, window, services) -> None:
     window.qactions["modeldesk.tools.copy_store"].trigger()
     assert QGuiApplication.clipboard().text() == str(services.store.db_path)
     assert window.store_folder() == Path(services.store.db_path).parent
+
+
+def test_a_panel_can_open_another_panel_on_an_item(qtbot, window, services, small_csv) -> None:
+    version = services.datasets.add_file(small_csv).version
+    window.open_in_panel("data", f"{version.name}@{version.version}")
+    assert window.current_panel() == "data"
+    qtbot.waitUntil(
+        lambda: (v := window.data_panel.selected_version()) is not None and v.id == version.id,
+        timeout=10_000,
+    )
+    window.open_in_panel("nowhere", 1)  # an unknown panel is ignored, not an error
+    assert window.current_panel() == "data"

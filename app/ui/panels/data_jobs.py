@@ -6,7 +6,6 @@ disk or the database (and every heavy import) happens here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,9 +46,3 @@ def workbook_sheets(path: Path, *, progress: Any) -> list[str]:
 
     progress.update(0.0, f"Reading the sheets of {path.name}")
     return readers.list_sheets(path)
-
-
-def call(fn: Callable[..., Any], *args: Any, progress: Any, **kwargs: Any) -> Any:
-    """For service methods without a progress argument (rename, delete, restore)."""
-    progress.check_cancelled()
-    return fn(*args, **kwargs)

@@ -40,9 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import Cancelled, ModelDeskError
-from app.ui.job_bridge import JobBridge, PanelJobs
+from app.ui.job_bridge import JobBridge, PanelJobs, call
 from app.ui.panels.data_jobs import (
-    call,
     ingest_file,
     list_datasets,
     load_version_table,
@@ -205,6 +204,17 @@ class DataPanel(QWidget):
 
     def select_version(self, version_id: int) -> bool:
         return self.tree.select_version(version_id)
+
+    def select(self, ref: str) -> None:
+        """Select the dataset version ``name@version`` (another panel asked to open it)."""
+        self._jobs.start(
+            call,
+            self._datasets.resolve,
+            str(ref),
+            name="Find dataset version",
+            done=lambda _bridge, version: self.select_version(version.id)
+            or self.refresh(select_version_id=version.id),
+        )
 
     def dataset_names(self) -> list[str]:
         return self.tree.dataset_names()

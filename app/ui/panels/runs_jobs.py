@@ -13,12 +13,6 @@ if TYPE_CHECKING:
     from app.jobs.runner import JobRunner
 
 
-def call(fn: Callable[..., Any], *args: Any, progress: Any, **kwargs: Any) -> Any:
-    """A service method without a progress argument (keys, set_note…)."""
-    progress.check_cancelled()
-    return fn(*args, **kwargs)
-
-
 def for_each(fn: Callable[[int], Any], run_ids: list[int], *, progress: Any) -> list[int]:
     """``fn(run_id)`` for each run (delete, restore), cancellable between runs."""
     for n, run_id in enumerate(run_ids):

@@ -40,10 +40,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.job_bridge import JobBridge, PanelJobs
+from app.ui.job_bridge import JobBridge, PanelJobs, call
 from app.ui.panels.runs_compare import CompareView, load_compare
 from app.ui.panels.runs_detail import RunDetailView, load_detail
-from app.ui.panels.runs_jobs import call, for_each
+from app.ui.panels.runs_jobs import for_each
 from app.ui.panels.runs_table_model import FIXED_COLUMNS, RunsTableModel
 from app.ui.panels.runs_training import TrainingLauncher
 from app.ui.panels.runs_widgets import RunsTableView, RunsToolbar, default_columns
@@ -199,6 +199,10 @@ class RunsPanel(QWidget):
             self.table.selectRow(row)
         self.tabs.setCurrentWidget(self.detail)
         self._load_detail(run_id)
+
+    def select(self, run_id: int) -> None:
+        """Open a run another panel points at (a lineage node, a study's trial)."""
+        self.show_run(int(run_id))
 
     def compare_selected(self) -> None:
         ids = self.selected_run_ids()

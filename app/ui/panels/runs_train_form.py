@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import ModelDeskError
 from app.core.training.catalog import DEFAULT_ESTIMATOR, ESTIMATORS, ParamSpec, for_task
 from app.core.training.request import TrainRequest
-from app.ui.job_bridge import JobBridge
-from app.ui.panels.runs_jobs import call
+from app.ui.job_bridge import JobBridge, call
 
 if TYPE_CHECKING:
     from app.core.datasets import Dataset, DatasetService

@@ -1,0 +1,45 @@
+"""Registry fixtures: a real store with small trained runs (numeric data, few trees, no plots)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.training import TrainRequest
+
+
+def numeric_table(n: int = 120, seed: int = 0, shift: float = 0.0):
+    """Numbers only, so the fitted pipeline is one skl2onnx can convert."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    x1, x2, x3 = rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+    label = np.where(x1 + 0.5 * x2 + rng.normal(scale=0.5, size=n) + shift > 0, "yes", "no")
+    return pa.table({"x1": x1, "x2": x2, "x3": x3, "label": label})
+
+
+@pytest.fixture
+def numeric(services) -> str:
+    services.datasets.add_table(numeric_table(), name="numeric", source_kind="test")
+    return "numeric@1"
+
+
+def train(services, dataset: str, estimator: str = "random_forest", **params):
+    request = TrainRequest(
+        dataset,
+        "label",
+        estimator,
+        params=params or ({"n_estimators": 10} if estimator == "random_forest" else {}),
+        folds=3,
+        plots=False,
+        test_size=0.0,
+    )
+    return services.training.train_inline(request)
+
+
+@pytest.fixture
+def good_and_bad_runs(services, numeric):
+    """A forest that learns the signal and a dummy that cannot (a surely worse challenger)."""
+    good = train(services, numeric, "random_forest", n_estimators=15)
+    bad = train(services, numeric, "dummy")
+    return good, bad
