@@ -1,7 +1,15 @@
-"""``modeldesk serve``: being built (its issue's helper replaces this module)."""
+"""``modeldesk serve NAME@V | --run ID``: the image's model server, without Docker.
+
+The model version (or a finished run, before it is registered) is written as a bundle to a
+temporary folder — verified bytes, model.json, the shipped code — and served by the same
+``app.serving`` runtime the image runs, in this process, until Ctrl+C or SIGTERM.
+"""
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from app.cli import add_common
@@ -9,10 +17,66 @@ from app.core.errors import InvalidInput
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("serve", help="(being built)")
+    p = commands.add_parser(
+        "serve",
+        help="serve a model version over HTTP without Docker",
+        description="Serve a model version (NAME, NAME@3, NAME@champion) or a run's model "
+        "with the same REST server as the image: Open Inference Protocol v2 and MLflow's "
+        "/invocations, /metrics, validation against the signature.",
+    )
     add_common(p)
-    p.set_defaults(handler=_not_yet)
+    p.add_argument("ref", nargs="?", help="model version: NAME, NAME@VERSION or NAME@ALIAS")
+    p.add_argument("--run", type=int, metavar="ID", help="serve a finished run's model")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--token", help="require 'Authorization: Bearer TOKEN'")
+    p.add_argument("--log-dir", help="append every prediction to JSON Lines files here")
+    p.add_argument("--max-batch", type=int, help="most rows in one predict call (default 128)")
+    p.add_argument("--max-wait-ms", type=float, help="longest wait to fill a batch (default 2)")
+    p.add_argument("--max-body-mb", type=float, help="largest request body (default 20)")
+    p.set_defaults(handler=serve)
 
 
-def _not_yet(services: Any, args: Any) -> Any:
-    raise InvalidInput("modeldesk serve is not built yet")
+def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
+    from app.core.bundle import bundle_from_run, bundle_from_version
+    from app.serving.options import resolve
+    from app.serving.server import serve as run_server
+
+    if (args.ref is None) == (args.run is None):
+        raise InvalidInput("Name a model version (NAME@VERSION) or a run (--run ID), not both.")
+    with tempfile.TemporaryDirectory(prefix="modeldesk-serve-") as tmp:
+        dest = Path(tmp) / "bundle"
+        if args.run is not None:
+            bundle_from_run(services.tracking, services.artifacts, args.run, dest)
+            label = f"run {args.run}"
+        else:
+            registry = _registry(services)
+            _, version = bundle_from_version(registry, args.ref, dest)
+            label = f"{version.model_name}@{version.version}"
+        services.close()  # the server needs nothing from the store while it runs
+        options = resolve(
+            bundle=str(dest),
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            log_dir=args.log_dir,
+            max_batch=args.max_batch,
+            max_wait_ms=args.max_wait_ms,
+            max_body_mb=args.max_body_mb,
+        )
+        url = f"http://{args.host}:{args.port}"
+        print(f"Serving {label} at {url} (Ctrl+C to stop).", file=sys.stderr, flush=True)
+        code = run_server(options)
+    if code != 0:
+        raise InvalidInput(f"The server for {label} did not start (see the message above).")
+    return {"served": label, "url": url, "stopped": True}, ""
+
+
+def _registry(services: Any) -> Any:
+    try:
+        return services.registry
+    except ImportError as exc:
+        raise InvalidInput(
+            "The model registry is not available in this build yet.",
+            hint="Serve a run's model instead: modeldesk serve --run ID.",
+        ) from exc
