@@ -46,6 +46,23 @@ def register(commands: Any) -> None:
         add_common(p)
         p.set_defaults(handler=handler)
 
+    p = sub.add_parser("add-sql", help="store a SQL query's result as a dataset version")
+    p.add_argument("url", metavar="URL", help="SQLAlchemy URL (the password is never stored)")
+    p.add_argument("--query", "-q", required=True, metavar="SQL")
+    p.add_argument("--name", required=True, metavar="N")
+    add_common(p)
+    p.set_defaults(handler=add_sql)
+
+    p = sub.add_parser("watch", help="turn each new file in a folder into a new version")
+    p.add_argument("folder", metavar="FOLDER")
+    p.add_argument("--name", required=True, metavar="N")
+    p.add_argument("--debounce", type=float, default=2.0, metavar="S", help="quiet seconds")
+    p.add_argument("--existing", action="store_true", help="also take files already there")
+    p.add_argument("--max-files", type=int, metavar="K", help="stop after K new versions")
+    p.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds")
+    add_common(p)
+    p.set_defaults(handler=watch)
+
     p = sub.add_parser("rename", help="rename a dataset")
     p.add_argument("name")
     p.add_argument("new_name")
@@ -131,3 +148,47 @@ def restore(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 def rename(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     ds = services.datasets.rename(args.name, args.new_name)
     return ds.to_dict(), f"Renamed '{args.name}' to '{ds.name}'."
+
+
+def add_sql(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    with ProgressBar(args.name) as bar:
+        result = services.datasets.add_sql(args.url, args.query, name=args.name, progress=bar)
+    v = result.version
+    verb = "added" if result.created else "already stored as"
+    text = f"{v.source_path}: {verb} {v.ref} ({v.rows:,} rows × {v.cols} columns)"
+    return {**v.to_dict(), "created": result.created}, text
+
+
+def watch(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    import sys
+    import time
+
+    def added(result: Any) -> None:
+        v = result.version
+        if not args.json:
+            print(f"{v.source_path}: added {v.ref} ({v.rows:,} rows)", flush=True)
+
+    def failed(path: Any, error: Any) -> None:
+        print(f"error: {path}: {error}", file=sys.stderr, flush=True)
+
+    watcher = services.datasets.watch_folder(
+        args.folder,
+        name=args.name,
+        debounce=args.debounce,
+        existing=args.existing,
+        on_added=added,
+        on_error=failed,
+    )
+    if not args.json:
+        print(f"Watching {args.folder} for new files of '{args.name}' (Ctrl-C stops).", flush=True)
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    with watcher:
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                if args.max_files is not None and len(watcher.added) >= args.max_files:
+                    break
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass
+    versions = [r.version.to_dict() for r in watcher.added]
+    return versions, f"{len(versions)} new version(s) of '{args.name}'."

@@ -72,6 +72,11 @@ def register(commands: Any) -> None:
     p.add_argument("--experiment", default="Default")
     p.add_argument("--tag", action="append", default=[], metavar="K=V", help="run tag")
     p.add_argument("--no-plots", action="store_true", help="skip the diagnostic plots")
+    p.add_argument(
+        "--recipe",
+        metavar="NAME[@V]",
+        help="run this recipe first in the model's pipeline (raw rows in)",
+    )
     add_common(p)
     p.set_defaults(handler=train)
 
@@ -107,6 +112,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
         name=args.name,
         experiment=args.experiment,
         tags=parse_pairs(args.tag, "tag"),
+        recipe=getattr(args, "recipe", None),
     )
 
 
@@ -136,6 +142,7 @@ def run_summary(run: Any) -> tuple[dict[str, Any], str]:
         "test": test,
         "model_sha256": run.tags.get("model_sha256"),
         "notes": (run.recipe.get("plan") or {}).get("notes", []),
+        "recipe": run.recipe.get("recipe"),
     }
     lines = [
         f"Run {run.id} {run.status}: {run.estimator} predicting '{run.target}' ({run.task}) "

@@ -300,6 +300,43 @@ class DatasetService:
         progress.update(1.0, f"Stored {version.ref}")
         return IngestResult(version, created=True)
 
+    def add_sql(
+        self,
+        url: str,
+        query: str,
+        *,
+        name: str,
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """A SQL query's result as a new dataset version; the URL is kept password-masked."""
+        from app.core.sources.sql import masked_url, read_query
+
+        progress = progress or NullProgress()
+        name = validate_name(name)
+        table = read_query(url, query, progress=SubProgress(progress, 0.0, 0.7))
+        shown = masked_url(url)
+        source_sha = _table_sha256(table)  # the same result again is the same version
+        existing = self._find_by_source(name, source_sha)
+        if existing is not None:
+            progress.update(1.0, f"The result is already stored as {existing.ref}")
+            return IngestResult(existing, created=False)
+        return self.add_table(
+            table,
+            name=name,
+            source_kind="sql",
+            source_path=shown,
+            source_sha256=source_sha,
+            format="sql",
+            options={"url": shown, "query": query},
+            progress=SubProgress(progress, 0.7, 1.0),
+        )
+
+    def watch_folder(self, folder: str | os.PathLike[str], *, name: str, **options: Any) -> Any:
+        """A ``FolderWatcher`` (not started) turning new files in ``folder`` into versions."""
+        from app.core.sources.watch import FolderWatcher
+
+        return FolderWatcher(folder, name, self, **options)
+
     def _commit_version(self, name: str, pending: PendingArtifact, **fields: Any) -> DatasetVersion:
         schema: list[ColumnInfo] = fields.pop("schema")
 
@@ -538,6 +575,27 @@ def _dataset(row: DatasetRow, versions: list[DatasetVersion]) -> Dataset:
         deleted_at=row.deleted_at,
         versions=tuple(versions),
     )
+
+
+def _table_sha256(table: pa.Table) -> str:
+    """SHA-256 of a table's Arrow IPC stream: its identity when it has no source file."""
+    import pyarrow as pa
+
+    digest = hashlib.sha256()
+
+    class _Sink:
+        def write(self, data: Any) -> int:
+            digest.update(data)
+            return len(data)
+
+        def flush(self) -> None:
+            pass
+
+        closed = False
+
+    with pa.ipc.new_stream(pa.PythonFile(_Sink(), mode="w"), table.schema) as writer:
+        writer.write_table(table)
+    return digest.hexdigest()
 
 
 def _stem(name: str) -> str:

@@ -119,6 +119,7 @@ def render_script(plan: TrainPlan, run: Any, data_path: str) -> str:
             ")\n"
         )
     holdout = _holdout_code(plan)
+    recipe_code, recipe_step, row_step = _recipe_parts(plan)
     y_code = (
         '    y = pd.to_numeric(frame[TARGET]).astype("float64").to_numpy()\n'
         if plan.task == "regression"
@@ -161,14 +162,14 @@ NUMERIC = {groups["numeric"]!r}
 ONEHOT = {groups["onehot"]!r}
 ORDINAL = {groups["ordinal"]!r}
 DATES = {groups["date"]!r}
-FEATURES = {plan.features!r}
+FEATURES = {plan.input_columns!r}
 # Our metric name -> scikit-learn scorer ("neg_" scorers are negated back).
 SCORERS = {json.dumps(scorers, indent=4)}
 {pr_auc}{notes}
 
 # -- two transformers scikit-learn lacks (copied from ModelDesk) ---------------------------
 
-{_transformer_source()}
+{recipe_code}{_transformer_source()}
 
 
 # -- the pipeline ----------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def build_pipeline():
         parts.append(("date", dates, DATES))
     preprocess = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
     model = {estimator_code}
-    return Pipeline([("preprocess", preprocess), ("model", model)])
+    return Pipeline([{recipe_step}("preprocess", preprocess), ("model", model)])
 
 
 # -- the data --------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def load(path):
 
 
 def prepare(frame):
-    frame = frame[frame[TARGET].notna()]
+{row_step}    frame = frame[frame[TARGET].notna()]
 {time_sort}    frame = frame.reset_index(drop=True)
     X = frame[FEATURES]
 {y_code}    return X, y
@@ -306,6 +307,32 @@ def _holdout_code(plan: TrainPlan) -> str:
     )
     del req
     return "\n".join(lines)
+
+
+def _recipe_parts(plan: TrainPlan) -> tuple[str, str, str]:
+    """(the recipe's code, its pipeline step, the row-step call) — empty without a recipe.
+
+    The recipe comes first as readable pandas (``Recipe``), with the recipe runtime's helpers
+    it calls copied in before the two transformers (whose names win where they meet).
+    """
+    if not plan.recipe:
+        return "", "", ""
+    from app.core.recipes.codegen import render_class, runtime_source
+
+    ref = f"{plan.recipe['name']}@{plan.recipe['version']}"
+    code = (
+        f"# -- recipe {ref}: cleaning and features, run first in the pipeline ------------\n\n"
+        + render_class(plan.recipe["steps"])
+        + "\n\n# -- the recipe runtime's helpers (copied from ModelDesk) ---------------------\n\n"
+        + "import ast  # noqa: E402\nimport re  # noqa: E402\n\n"
+        + runtime_source()
+        + "\n\n\n"
+    )
+    return (
+        code,
+        '("recipe", Recipe()), ',
+        "    frame = prepare_rows(frame)  # training-only row steps\n",
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -58,6 +58,7 @@ class TrainRequest:
     parent_run_id: int | None = None
     study_name: str | None = None
     trial_number: int | None = None
+    recipe: str | None = None  # "name" or "name@2": the recipe runs first in the pipeline
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -87,10 +88,19 @@ class TrainPlan:
     dropped: tuple[tuple[str, str], ...]  # (column, reason)
     notes: tuple[str, ...]
     classes: tuple[Any, ...] = ()
+    #: the recipe version run first ({"id", "name", "version", "steps"}), or None
+    recipe: dict[str, Any] | None = None
+    #: with a recipe, the raw columns the pipeline takes (``columns`` are the recipe's output)
+    inputs: tuple[ColumnPlan, ...] = ()
 
     @property
     def features(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The columns raw rows must carry: the recipe's inputs, or the features."""
+        return [c.name for c in self.inputs] if self.recipe else self.features
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +114,8 @@ class TrainPlan:
             "dropped": [list(d) for d in self.dropped],
             "notes": list(self.notes),
             "classes": [_plain(c) for c in self.classes],
+            "recipe": self.recipe,
+            "inputs": [c.to_dict() for c in self.inputs],
         }
 
     @classmethod
@@ -119,6 +131,8 @@ class TrainPlan:
             dropped=tuple((d[0], d[1]) for d in data.get("dropped", [])),
             notes=tuple(data.get("notes", [])),
             classes=tuple(data.get("classes", [])),
+            recipe=data.get("recipe"),
+            inputs=tuple(ColumnPlan.from_dict(c) for c in data.get("inputs", [])),
         )
 
 
@@ -196,8 +210,13 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
             f"Only {train_rows} training rows for {folds} folds.",
             hint="Lower --cv or --test-size, or add rows.",
         )
+    recipe, inputs, schema = None, (), version.schema
+    if request.recipe:
+        from app.core.recipes.training import plan_recipe
+
+        recipe, inputs, schema = plan_recipe(request, version, datasets)
     columns, dropped = plan_columns(
-        version.schema,
+        schema,
         target=request.target,
         exclude=request.exclude,
         max_onehot=int(request.max_onehot),
@@ -220,6 +239,7 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
         seed=seed,
         test_size=test_size,
         exclude=tuple(request.exclude),
+        recipe=f"{recipe['name']}@{recipe['version']}" if recipe else None,
     )
     return TrainPlan(
         request=pinned,
@@ -232,6 +252,8 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
         dropped=tuple(dropped),
         notes=tuple(notes),
         classes=tuple(classes),
+        recipe=recipe,
+        inputs=tuple(inputs),
     )
 
 

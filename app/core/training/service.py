@@ -66,6 +66,10 @@ class TrainingService:
         }
         if plan.dropped:
             tags["dropped_columns"] = ", ".join(c for c, _ in plan.dropped)
+        prepare = None
+        if plan.recipe:
+            prepare = {"name": plan.recipe["name"], "version": plan.recipe["version"]}
+            tags["recipe"] = f"{prepare['name']}@{prepare['version']}"
         run_id = self.tracking.create_run(
             name=req.name or f"{req.estimator} · {req.target}",
             experiment=req.experiment,
@@ -76,12 +80,24 @@ class TrainingService:
             params=req.params,
             tags=tags,
             seed=req.seed,
-            recipe={"kind": RECIPE_KIND, "version": RECIPE_VERSION, "plan": plan.to_dict()},
+            recipe={
+                "kind": RECIPE_KIND,
+                "version": RECIPE_VERSION,
+                "plan": plan.to_dict(),
+                # the data recipe run first in the pipeline ({"name", "version"}) or None
+                "recipe": prepare,
+            },
             parent_run_id=req.parent_run_id,
             study_name=req.study_name,
             trial_number=req.trial_number,
             status=status,
         )
+        if plan.recipe:
+            from app.core.recipes import RecipeService
+
+            RecipeService(self.datasets.store, self.artifacts, self.datasets).record_run(
+                run_id, plan.recipe["id"], plan.dataset_version_id
+            )
         note = req.note or "\n".join(plan.notes)
         if note:
             self.tracking.set_note(run_id, note)

@@ -218,7 +218,9 @@ def load_frame(plan: TrainPlan, datasets: DatasetService) -> Any:
             hint="Train again on the current version.",
         )
     req = plan.request
-    wanted = list(dict.fromkeys([*plan.features, req.target, *filter(None, [req.time_column])]))
+    wanted = list(
+        dict.fromkeys([*plan.input_columns, req.target, *filter(None, [req.time_column])])
+    )
     table = datasets.load_table(version, columns=wanted)
     for i, field in enumerate(table.schema):
         if pa.types.is_decimal(field.type):
@@ -234,11 +236,15 @@ def prepare_xy(frame: Any, plan: TrainPlan) -> tuple[Any, Any]:
     import pandas as pd
 
     req = plan.request
+    if plan.recipe:  # its row steps are training-only: they run here, never in the model
+        from app.core.recipes.runtime import apply_rows
+
+        frame = apply_rows(frame, plan.recipe["steps"])
     frame = frame[frame[req.target].notna()]
     if plan.validation == "timeseries" and req.time_column:
         frame = frame.sort_values(req.time_column, kind="stable")
     frame = frame.reset_index(drop=True)
-    X = frame[plan.features]
+    X = frame[plan.input_columns]
     if plan.task == "regression":
         y = pd.to_numeric(frame[req.target]).astype("float64").to_numpy()
     else:
@@ -255,7 +261,15 @@ def build_pipeline(plan: TrainPlan) -> Any:
 
     req = plan.request
     estimator = get(req.estimator).build(plan.task, req.params, req.seed)
-    return assemble(plan.columns, estimator)
+    pipeline = assemble(plan.columns, estimator)
+    if plan.recipe:  # raw rows in: the recipe runs first, fitted on the training rows only
+        from app.core.recipes.runtime import RecipeTransformer
+
+        recipe = RecipeTransformer(
+            steps=plan.recipe["steps"], name=plan.recipe["name"], version=plan.recipe["version"]
+        )
+        pipeline.steps.insert(0, ("recipe", recipe))
+    return pipeline
 
 
 # -- training -------------------------------------------------------------------------------
@@ -381,7 +395,14 @@ def _train(
         "task": plan.task,
         "target": req.target,
         "classes": [_plain(c) for c in classes],
-        "inputs": model_io.describe_inputs(X_train, [c.to_dict() for c in plan.columns]),
+        "inputs": model_io.describe_inputs(
+            X_train, [c.to_dict() for c in (plan.inputs if plan.recipe else plan.columns)]
+        ),
+        "recipe": (
+            {"name": plan.recipe["name"], "version": plan.recipe["version"]}
+            if plan.recipe
+            else None
+        ),
         "input_example": model_io.input_example(X_train),
         "versions": _versions(),
     }

@@ -1,0 +1,854 @@
+"""The Prepare panel: a recipe as an editable list of steps with a live preview.
+
+Contract
+--------
+Services (keyword arguments): ``recipes`` (``RecipeService``), ``datasets``
+(``DatasetService``), ``runner`` (``JobRunner``). The panel never opens a session or a file:
+listing datasets and recipes, reading the 1,000-row sample, every preview, saving and applying
+are jobs on the runner that come back through a ``JobBridge`` on the GUI thread.
+
+The recipe is a ``StepListModel`` shown in a list that reorders by drag and drop (or the
+Up/Down buttons); every change (add, edit, move, enable/disable, delete) is a command on a
+``QUndoStack``, so Undo/Redo (Ctrl+Z / Ctrl+Shift+Z) walk through them. After each change
+the preview of the selected step (the last one when none is selected) is computed again off
+the GUI thread on the sample; a result from an older preview job is dropped. "Full data"
+computes the same preview on every row. Columns the step changed or added are highlighted.
+
+Signals: ``preview_ready(object)`` (the ``Preview``), ``recipe_saved(object)``
+(``RecipeVersion``), ``dataset_made(object)`` (the new ``DatasetVersion``).
+Messages: ``ModelDeskError``s go to the ``MessageBar``; anything else opens the error dialog.
+
+``python -m app.ui.panels.prepare_panel [--store URL]`` opens the panel alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSignalBlocker,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShowEvent, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ModelDeskError
+from app.core.recipes.steps import KINDS, SPECS, describe, validate_step
+from app.ui.job_bridge import JobBridge
+from app.ui.widgets.dataframe_model import DataFrameModel
+from app.ui.widgets.error_dialog import show_unexpected_error
+from app.ui.widgets.job_progress import JobProgressList
+from app.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from app.core.datasets import DatasetService, DatasetVersion
+    from app.core.recipes import Preview, RecipeService
+    from app.jobs.runner import JobRunner
+
+SAMPLE_ROWS = 1000
+NEW_RECIPE = "(new recipe)"
+MIME = "application/x-modeldesk-step-row"
+_HIGHLIGHT = QColor(255, 236, 179)
+_ADDED = QColor(200, 230, 201)
+
+
+# -- job bodies (worker threads) ----------------------------------------------------------------
+
+
+def list_sources(datasets: DatasetService, recipes: RecipeService, *, progress: Any) -> Any:
+    versions = [v for ds in datasets.list() for v in reversed(ds.versions)]
+    return versions, recipes.list()
+
+
+def load_sample(recipes: RecipeService, version: DatasetVersion, *, progress: Any) -> Any:
+    return recipes.sample(version, SAMPLE_ROWS)
+
+
+def load_full(datasets: DatasetService, version: DatasetVersion, *, progress: Any) -> Any:
+    return datasets.load_table(version).to_pandas()
+
+
+def compute_preview(frame: Any, steps: list[dict], upto: int | None, *, progress: Any) -> Any:
+    """The preview and, for the table, its 'after' frame as Arrow (made here, off the GUI)."""
+    import pyarrow as pa
+
+    from app.core.recipes import preview_steps
+
+    result = preview_steps(frame, steps, upto)
+    shown = result.after.head(SAMPLE_ROWS)
+    table = pa.Table.from_pandas(shown.reset_index(drop=True), preserve_index=False)
+    return result, table
+
+
+def save_recipe(recipes: RecipeService, name: str, steps: list[dict], *, progress: Any) -> Any:
+    return recipes.save(name, steps)
+
+
+def apply_recipe(
+    recipes: RecipeService, dataset: str, recipe: str, out: str | None, *, progress: Any
+) -> Any:
+    return recipes.apply(dataset, recipe, name=out, progress=progress)
+
+
+# -- the recipe as a list model -----------------------------------------------------------------
+
+
+class StepListModel(QAbstractListModel):
+    """The steps; checkable (enabled), movable by drag and drop.
+
+    Drops do not move rows themselves: they ask ``move_requested(src, dest)``, which the panel
+    turns into an undoable command that calls ``move``.
+    """
+
+    move_requested = Signal(int, int)
+    toggle_requested = Signal(int, bool)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._steps: list[dict[str, Any]] = []
+
+    def steps(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(self._steps)
+
+    def step(self, row: int) -> dict[str, Any]:
+        return copy.deepcopy(self._steps[row])
+
+    def set_steps(self, steps: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self._steps = copy.deepcopy(steps)
+        self.endResetModel()
+
+    def insert(self, row: int, step: dict[str, Any]) -> None:
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._steps.insert(row, copy.deepcopy(step))
+        self.endInsertRows()
+
+    def remove(self, row: int) -> dict[str, Any]:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        step = self._steps.pop(row)
+        self.endRemoveRows()
+        return step
+
+    def replace(self, row: int, step: dict[str, Any]) -> None:
+        self._steps[row] = copy.deepcopy(step)
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
+
+    def move(self, src: int, dest: int) -> None:
+        """Move row ``src`` so that it ends at position ``dest``."""
+        if src == dest:
+            return
+        qt_dest = dest + 1 if dest > src else dest
+        self.beginMoveRows(QModelIndex(), src, src, QModelIndex(), qt_dest)
+        self._steps.insert(dest, self._steps.pop(src))
+        self.endMoveRows()
+
+    # -- Qt model API ------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._steps)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        step = self._steps[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{index.row() + 1}. {describe(step)}"
+        if role == Qt.ItemDataRole.CheckStateRole:
+            on = step.get("enabled", True)
+            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole:
+            spec = SPECS[step["op"]]
+            extra = " Runs on training rows only, never at prediction time." * spec.training_only
+            learn = " Learns its values from the training rows." * spec.learns
+            return f"{spec.title} ({spec.kind}).{extra}{learn}\n{json.dumps(step)}"
+        if role == Qt.ItemDataRole.ForegroundRole and not step.get("enabled", True):
+            return QBrush(QColor(150, 150, 150))
+        return None
+
+    def setData(self, index: Any, value: Any, role: int = 0) -> bool:
+        if role == Qt.ItemDataRole.CheckStateRole and index.isValid():
+            on = Qt.CheckState(value) == Qt.CheckState.Checked
+            self.toggle_requested.emit(index.row(), on)
+            return True
+        return False
+
+    def flags(self, index: Any) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not index.isValid():
+            return base | Qt.ItemFlag.ItemIsDropEnabled
+        return base | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME]
+
+    def mimeData(self, indexes: Any) -> QMimeData:
+        mime = QMimeData()
+        if indexes:
+            mime.setData(MIME, str(indexes[0].row()).encode())
+        return mime
+
+    def dropMimeData(self, data: Any, action: Any, row: int, column: int, parent: Any) -> bool:
+        if not data.hasFormat(MIME):
+            return False
+        src = int(bytes(data.data(MIME)).decode())
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._steps)
+        dest = row - 1 if row > src else row
+        dest = max(0, min(dest, len(self._steps) - 1))
+        if dest != src:
+            self.move_requested.emit(src, dest)
+        return False  # the command moved it; Qt must not remove the source row
+
+
+# -- undoable edits --------------------------------------------------------------------------
+
+
+class AddStep(QUndoCommand):
+    def __init__(self, model: StepListModel, row: int, step: dict[str, Any]) -> None:
+        super().__init__(f"Add {SPECS[step['op']].title.lower()}")
+        self.model, self.row, self.new = model, row, step
+
+    def redo(self) -> None:
+        self.model.insert(self.row, self.new)
+
+    def undo(self) -> None:
+        self.model.remove(self.row)
+
+
+class RemoveStep(QUndoCommand):
+    def __init__(self, model: StepListModel, row: int) -> None:
+        super().__init__("Delete step")
+        self.model, self.row = model, row
+        self.old = model.step(row)
+
+    def redo(self) -> None:
+        self.model.remove(self.row)
+
+    def undo(self) -> None:
+        self.model.insert(self.row, self.old)
+
+
+class EditStep(QUndoCommand):
+    def __init__(self, model: StepListModel, row: int, step: dict[str, Any], text: str) -> None:
+        super().__init__(text)
+        self.model, self.row, self.new = model, row, step
+        self.old = model.step(row)
+
+    def redo(self) -> None:
+        self.model.replace(self.row, self.new)
+
+    def undo(self) -> None:
+        self.model.replace(self.row, self.old)
+
+
+class MoveStep(QUndoCommand):
+    def __init__(self, model: StepListModel, src: int, dest: int) -> None:
+        super().__init__("Move step")
+        self.model, self.src, self.dest = model, src, dest
+
+    def redo(self) -> None:
+        self.model.move(self.src, self.dest)
+
+    def undo(self) -> None:
+        self.model.move(self.dest, self.src)
+
+
+# -- the step form -------------------------------------------------------------------------------
+
+
+class StepDialog(QDialog):
+    """A form made from the step's parameters; ``step()`` is the checked result."""
+
+    def __init__(self, op: str, step: dict[str, Any] | None, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        spec = SPECS[op]
+        self.setWindowTitle(spec.title)
+        self._op = op
+        self._fields: dict[str, Any] = {}
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020")
+        form = QFormLayout()
+        step = step or {}
+        for p in spec.params:
+            value = step.get(p.name, p.default)
+            if p.choices:
+                w = QComboBox()
+                w.addItems(list(p.choices))
+                if value is not None:
+                    w.setCurrentText(str(value))
+            else:
+                w = QLineEdit()
+                if isinstance(value, list):
+                    value = ", ".join(str(v) for v in value)
+                elif isinstance(value, dict):
+                    value = json.dumps(value)
+                w.setText("" if value is None else str(value))
+                if p.type == "mapping":
+                    w.setPlaceholderText('{"old": "new"}')
+                elif p.type in ("columns", "floats"):
+                    w.setPlaceholderText("comma-separated")
+            w.setObjectName(f"step-{p.name}")
+            self._fields[p.name] = (p, w)
+            form.addRow(p.name.replace("_", " ") + ("*" if p.required else ""), w)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._on_ok)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self._result: dict[str, Any] | None = None
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": self._op}
+        for name, (p, w) in self._fields.items():
+            text = w.currentText() if isinstance(w, QComboBox) else w.text().strip()
+            if text == "":
+                continue
+            if p.type == "mapping":
+                try:
+                    out[name] = json.loads(text)
+                except json.JSONDecodeError:
+                    out[name] = text  # validate_step names the problem
+            elif p.type == "any":
+                try:
+                    out[name] = json.loads(text)
+                except json.JSONDecodeError:
+                    out[name] = text
+            else:
+                out[name] = text
+        return out
+
+    def _on_ok(self) -> None:
+        try:
+            self._result = validate_step(self.values())
+        except ModelDeskError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+    def step(self) -> dict[str, Any] | None:
+        return self._result
+
+
+# -- the preview table ---------------------------------------------------------------------------
+
+
+class PreviewModel(DataFrameModel):
+    """The 'after' sample; changed columns tinted yellow, added ones green."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(None, parent)
+        self.changed: set[str] = set()
+        self.added: set[str] = set()
+
+    def set_preview(self, table: Any, changed: set[str], added: set[str]) -> None:
+        self.changed, self.added = changed, added
+        self.set_table(table)
+
+    def _tint(self, column: int) -> QColor | None:
+        name = self.column_names()[column] if column < self.columnCount() else None
+        if name in self.added:
+            return _ADDED
+        if name in self.changed:
+            return _HIGHLIGHT
+        return None
+
+    def data(self, index: Any, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole:
+            tint = self._tint(index.column())
+            return QBrush(tint) if tint is not None else None
+        return super().data(index, role)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.BackgroundRole:
+            tint = self._tint(section)
+            return QBrush(tint) if tint is not None else None
+        return super().headerData(section, orientation, role)
+
+
+# -- the panel -------------------------------------------------------------------------------
+
+
+class PreparePanel(QWidget):
+    preview_ready = Signal(object)
+    recipe_saved = Signal(object)
+    dataset_made = Signal(object)
+
+    def __init__(
+        self,
+        *,
+        recipes: RecipeService,
+        datasets: DatasetService,
+        runner: JobRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-prepare")
+        self._recipes, self._datasets, self._runner = recipes, datasets, runner
+        self._bridges: set[JobBridge] = set()
+        self._versions: list[DatasetVersion] = []
+        self._recipe_list: list[Any] = []
+        self._sample: Any = None
+        self._full: Any = None
+        self._preview_job = 0
+        self._preview_bridge: JobBridge | None = None
+        self._sample_job = 0
+        self.preview: Preview | None = None
+
+        self.messages = MessageBar()
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setObjectName("prepare-dataset")
+        self.dataset_combo.setAccessibleName("Dataset")
+        self.dataset_combo.setMinimumContentsLength(20)
+        self.recipe_combo = QComboBox()
+        self.recipe_combo.setObjectName("prepare-recipe")
+        self.recipe_combo.setAccessibleName("Recipe")
+        self.recipe_combo.setMinimumContentsLength(16)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("recipe name")
+        self.name_edit.setAccessibleName("Recipe name")
+        self.save_button = QPushButton("Save version")
+        self.apply_button = QPushButton("Apply to dataset")
+        self.apply_button.setToolTip("Store the recipe's output as a new dataset version")
+        self.full_button = QPushButton("Preview full data")
+
+        self.undo_stack = QUndoStack(self)
+        self.model = StepListModel(self)
+        self.list = QListView()
+        self.list.setObjectName("prepare-steps")
+        self.list.setModel(self.model)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.setDragEnabled(True)
+        self.list.setAcceptDrops(True)
+        self.list.setDropIndicatorShown(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+
+        self.add_button = QToolButton()
+        self.add_button.setText("Add step")
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.add_button)
+        for kind in KINDS:
+            sub = menu.addMenu(kind.capitalize())
+            for spec in SPECS.values():
+                if spec.kind == kind:
+                    sub.addAction(spec.title, lambda op=spec.op: self.add_step_dialog(op))
+        self.add_button.setMenu(menu)
+        self.edit_button = QPushButton("Edit")
+        self.up_button = QPushButton("Up")
+        self.down_button = QPushButton("Down")
+        self.delete_button = QPushButton("Delete")
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.undo_button = QToolButton()
+        self.undo_button.setDefaultAction(self.undo_action)
+        self.redo_button = QToolButton()
+        self.redo_button.setDefaultAction(self.redo_action)
+
+        self.summary = QLabel("Pick a dataset to preview the recipe on its first rows.")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("prepare-summary")
+        self.preview_model = PreviewModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.preview_model)
+        self.jobs = JobProgressList()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Dataset:"))
+        top.addWidget(self.dataset_combo, 2)
+        top.addWidget(QLabel("Recipe:"))
+        top.addWidget(self.recipe_combo, 1)
+        top.addWidget(self.name_edit, 1)
+        top.addWidget(self.save_button)
+        top.addWidget(self.apply_button)
+        buttons = QHBoxLayout()
+        for w in (self.add_button, self.edit_button, self.up_button, self.down_button):
+            buttons.addWidget(w)
+        buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.redo_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.list, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(self.summary, 1)
+        head.addWidget(self.full_button)
+        right_layout.addLayout(head)
+        right_layout.addWidget(self.table, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.messages)
+        layout.addLayout(top)
+        layout.addWidget(self.jobs)
+        layout.addWidget(split, 1)
+
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
+        self.recipe_combo.currentIndexChanged.connect(self._on_recipe_combo_changed)
+        self.model.move_requested.connect(self.move_step)
+        self.model.toggle_requested.connect(self.set_enabled)
+        self.model.rowsInserted.connect(self._on_steps_changed)
+        self.model.rowsRemoved.connect(self._on_steps_changed)
+        self.model.rowsMoved.connect(self._on_steps_changed)
+        self.model.dataChanged.connect(self._on_steps_changed)
+        self.model.modelReset.connect(self._on_steps_changed)
+        self.list.selectionModel().currentChanged.connect(self._on_steps_changed)
+        self.list.doubleClicked.connect(lambda index: self.edit_step_dialog(index.row()))
+        self.edit_button.clicked.connect(lambda: self.edit_step_dialog(self.current_row()))
+        self.up_button.clicked.connect(lambda: self._on_move_clicked(-1))
+        self.down_button.clicked.connect(lambda: self._on_move_clicked(+1))
+        self.delete_button.clicked.connect(lambda: self.remove_step(self.current_row()))
+        self.save_button.clicked.connect(self.save)
+        self.apply_button.clicked.connect(self.apply)
+        self.full_button.clicked.connect(lambda: self.refresh_preview(full=True))
+
+    # -- public API --------------------------------------------------------------------------
+
+    def steps(self) -> list[dict[str, Any]]:
+        return self.model.steps()
+
+    def current_row(self) -> int:
+        index = self.list.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def add_step(self, step: dict[str, Any], row: int | None = None) -> None:
+        step = validate_step(step, self.model.rowCount())
+        row = self.model.rowCount() if row is None else row
+        self.undo_stack.push(AddStep(self.model, row, step))
+        self.list.setCurrentIndex(self.model.index(row))
+
+    def edit_step(self, row: int, step: dict[str, Any]) -> None:
+        step = validate_step(step, row)
+        self.undo_stack.push(EditStep(self.model, row, step, "Edit step"))
+
+    def set_enabled(self, row: int, on: bool) -> None:
+        step = self.model.step(row)
+        step.pop("enabled", None)
+        if not on:
+            step["enabled"] = False
+        text = "Enable step" if on else "Disable step"
+        self.undo_stack.push(EditStep(self.model, row, step, text))
+
+    def remove_step(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.undo_stack.push(RemoveStep(self.model, row))
+
+    def move_step(self, src: int, dest: int) -> None:
+        n = self.model.rowCount()
+        if 0 <= src < n and 0 <= dest < n and src != dest:
+            self.undo_stack.push(MoveStep(self.model, src, dest))
+            self.list.setCurrentIndex(self.model.index(dest))
+
+    def add_step_dialog(self, op: str) -> None:
+        dialog = StepDialog(op, None, self)
+        if dialog.exec() and dialog.step() is not None:
+            self.add_step(dialog.step())
+
+    def edit_step_dialog(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        step = self.model.step(row)
+        dialog = StepDialog(step["op"], step, self)
+        if dialog.exec() and dialog.step() is not None:
+            new = dialog.step()
+            if not step.get("enabled", True):
+                new["enabled"] = False
+            self.edit_step(row, new)
+
+    def reload(self) -> None:
+        self._start(
+            list_sources,
+            self._datasets,
+            self._recipes,
+            name="List datasets and recipes",
+            done=self._on_sources_listed,
+        )
+
+    def selected_version(self) -> DatasetVersion | None:
+        i = self.dataset_combo.currentIndex()
+        return self._versions[i] if 0 <= i < len(self._versions) else None
+
+    def select(self, ref: object) -> None:
+        """Pick a dataset version (``name@V`` or a ``DatasetVersion``) for the preview."""
+        self.select_dataset(getattr(ref, "ref", str(ref)))
+
+    def select_dataset(self, ref: str) -> None:
+        for i, v in enumerate(self._versions):
+            if v.ref == ref:
+                self.dataset_combo.setCurrentIndex(i)
+                return
+
+    def refresh_preview(self, *, full: bool = False) -> JobBridge | None:
+        """Preview the selected step (the last when none is) on the sample or on all rows."""
+        version = self.selected_version()
+        if full and version is not None:
+            self._start(
+                load_full,
+                self._datasets,
+                version,
+                name=f"Read {version.ref}",
+                done=self._on_full_loaded,
+            )
+            return None
+        frame = self._full if self._full is not None else self._sample
+        if frame is None:
+            return None
+        steps = self.steps()
+        if not steps:
+            self.summary.setText(
+                f"{len(frame):,} rows × {frame.shape[1]} columns; add a step to see its effect."
+            )
+            self.preview_model.set_preview(None, set(), set())
+            return None
+        row = self.current_row()
+        upto = row if 0 <= row < len(steps) else len(steps) - 1
+        if self._preview_bridge is not None and not self._preview_bridge.done:
+            self._preview_bridge.cancel()
+        bridge = self._start(
+            compute_preview, frame, steps, upto, name="Preview", done=self._on_preview_done
+        )
+        self._preview_job = bridge.job_id
+        self._preview_bridge = bridge
+        return bridge
+
+    def save(self) -> None:
+        name = self.name_edit.text().strip()
+        if not name:
+            self.messages.error("Give the recipe a name before saving it.")
+            return
+        self._start(
+            save_recipe,
+            self._recipes,
+            name,
+            self.steps(),
+            name=f"Save {name}",
+            done=self._on_saved,
+        )
+
+    def apply(self) -> None:
+        version = self.selected_version()
+        name = self.name_edit.text().strip()
+        if version is None or not name:
+            self.messages.error("Pick a dataset and save the recipe first.")
+            return
+        self._start(
+            apply_recipe,
+            self._recipes,
+            version.ref,
+            name,
+            None,
+            name=f"Apply {name} to {version.ref}",
+            done=self._on_applied,
+        )
+
+    def close_jobs(self) -> None:
+        for bridge in list(self._bridges):
+            bridge.detach()
+            bridge.cancel()
+        self._bridges.clear()
+
+    # -- Qt events ---------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.reload()
+
+    # -- slots -------------------------------------------------------------------------------
+
+    def _on_sources_listed(self, bridge: JobBridge, result: Any) -> None:
+        versions, recipes = result
+        current = self.selected_version()
+        self._versions, self._recipe_list = versions, recipes
+        with QSignalBlocker(self.dataset_combo):
+            self.dataset_combo.clear()
+            self.dataset_combo.addItems([f"{v.ref}  ({v.rows:,} × {v.cols})" for v in versions])
+            keep = next((i for i, v in enumerate(versions) if current and v.id == current.id), -1)
+            self.dataset_combo.setCurrentIndex(keep)
+        with QSignalBlocker(self.recipe_combo):
+            chosen = self.recipe_combo.currentText()
+            self.recipe_combo.clear()
+            self.recipe_combo.addItem(NEW_RECIPE)
+            self.recipe_combo.addItems([r.latest.ref for r in recipes if r.versions])
+            self.recipe_combo.setCurrentIndex(max(0, self.recipe_combo.findText(chosen)))
+        if keep < 0 and versions:
+            self.dataset_combo.setCurrentIndex(0)  # loads the sample
+
+    def _on_dataset_combo_changed(self, index: int) -> None:
+        version = self.selected_version()
+        if version is None:
+            return
+        self._full = None
+        bridge = self._start(
+            load_sample,
+            self._recipes,
+            version,
+            name=f"Sample of {version.ref}",
+            done=self._on_sample_loaded,
+        )
+        self._sample_job = bridge.job_id
+
+    def _on_sample_loaded(self, bridge: JobBridge, frame: Any) -> None:
+        if bridge.job_id != self._sample_job:
+            return
+        self._sample = frame
+        self.refresh_preview()
+
+    def _on_full_loaded(self, bridge: JobBridge, frame: Any) -> None:
+        self._full = frame
+        self.refresh_preview()
+
+    def _on_recipe_combo_changed(self, index: int) -> None:
+        text = self.recipe_combo.currentText()
+        if text == NEW_RECIPE or index <= 0:
+            return
+        rv = next((r.latest for r in self._recipe_list if r.latest.ref == text), None)
+        if rv is None:
+            return
+        self.name_edit.setText(rv.name)
+        self.undo_stack.clear()
+        self.model.set_steps(rv.steps)
+
+    def _on_steps_changed(self, *args: Any) -> None:
+        self.refresh_preview()
+
+    def _on_move_clicked(self, delta: int) -> None:
+        row = self.current_row()
+        self.move_step(row, row + delta)
+
+    def _on_preview_done(self, bridge: JobBridge, result: Any) -> None:
+        if bridge.job_id != self._preview_job:
+            return  # a newer preview is on its way: never show a stale one
+        preview, table = result
+        self.preview = preview
+        b, a = preview.summary["before"], preview.summary["after"]
+        step = self.steps()[preview.upto] if preview.upto < len(self.steps()) else None
+        where = f"step {preview.upto + 1} ({describe(step)})" if step else "the recipe"
+        changes = []
+        if preview.added:
+            changes.append("added " + ", ".join(preview.added))
+        if preview.changed:
+            changes.append("changed " + ", ".join(preview.changed))
+        if preview.removed:
+            changes.append("removed " + ", ".join(preview.removed))
+        self.summary.setText(
+            f"After {where}: rows {b['rows']:,} → {a['rows']:,}; columns {b['columns']} → "
+            f"{a['columns']}; missing {b['missing']:,} → {a['missing']:,}"
+            f"{' (full data)' if self._full is not None else ''}. "
+            + ("; ".join(changes) or "No value changed.")
+            + f"  [{preview.seconds * 1000:.0f} ms]"
+        )
+        self.preview_model.set_preview(table, set(preview.changed), set(preview.added))
+        self.messages.clear()
+        self.preview_ready.emit(preview)
+
+    def _on_saved(self, bridge: JobBridge, rv: Any) -> None:
+        self.messages.info(f"Saved {rv.ref}.")
+        self.recipe_saved.emit(rv)
+        self.reload()
+
+    def _on_applied(self, bridge: JobBridge, version: Any) -> None:
+        self.messages.info(f"Stored {version.ref} ({version.rows:,} rows).")
+        self.dataset_made.emit(version)
+        self.reload()
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def _start(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        name: str,
+        done: Callable[[JobBridge, Any], None],
+    ) -> JobBridge:
+        bridge = JobBridge(self._runner.submit(fn, *args, name=name), self)
+        self._bridges.add(bridge)
+        bridge.succeeded.connect(lambda result: done(bridge, result))
+        bridge.failed.connect(lambda error, tb: self._on_job_failed(bridge, error, tb))
+        bridge.finished.connect(lambda: self._bridges.discard(bridge))
+        return bridge
+
+    def _on_job_failed(self, bridge: JobBridge, error: Any, tb: str) -> None:
+        if bridge is self._preview_bridge and bridge.job_id != self._preview_job:
+            return
+        if isinstance(error, ModelDeskError):
+            self.messages.error(error.message, hint=error.hint)
+        else:
+            show_unexpected_error(error, tb, self)
+
+
+def build_panel(services: Any, runner: JobRunner) -> QWidget:
+    return PreparePanel(recipes=services.recipes, datasets=services.datasets, runner=runner)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.bootstrap import build_services
+    from app.jobs.runner import JobRunner
+
+    parser = argparse.ArgumentParser(description="The Prepare panel alone.")
+    parser.add_argument("--store")
+    opts = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv)
+    services = build_services(opts.store)
+    runner = JobRunner()
+    panel = build_panel(services, runner)
+    panel.resize(1100, 700)
+    panel.show()
+    code = app.exec()
+    panel.close_jobs()
+    runner.shutdown()
+    services.close()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
