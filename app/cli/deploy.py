@@ -1,18 +1,85 @@
-"""``modeldesk deploy``: being built (its issue's helper replaces this module)."""
+"""``modeldesk deploy NAME@V|IMAGE``: run a model image on 127.0.0.1, wait until ready and
+smoke-test it against the model in ModelDesk (built first when the version has no image)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from app.cli import add_common
-from app.core.errors import InvalidInput
+from app.cli.progress_bar import ProgressBar
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("deploy", help="(being built)")
+    p = commands.add_parser(
+        "deploy",
+        help="run a model image locally, smoke-tested against the model",
+        description="Run a model version (built first if needed) or an image ModelDesk built, "
+        "as a container on 127.0.0.1; it counts as deployed once its answers to the input "
+        "example equal the model's.",
+    )
+    p.add_argument("target", metavar="NAME@V|IMAGE", help="model version, image tag or id")
+    p.add_argument("--port", type=int, metavar="P", help="host port (default: a free one)")
+    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T'")
+    p.add_argument("--cpus", type=float, metavar="N", help="CPU limit, e.g. 1.5")
+    p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 512m or 2g")
+    p.add_argument("--log-dir", metavar="DIR", help="folder for the prediction log")
     add_common(p)
-    p.set_defaults(handler=_not_yet)
+    p.set_defaults(handler=deploy)
 
 
-def _not_yet(services: Any, args: Any) -> Any:
-    raise InvalidInput("modeldesk deploy is not built yet")
+def deploy(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.core.deploy import RunOptions
+
+    options = RunOptions(
+        port=args.port,
+        token=args.token,
+        cpus=args.cpus,
+        memory=args.memory,
+        log_dir=args.log_dir,
+    )
+    with ProgressBar(f"deploy {args.target}") as bar:
+        dep = services.deployments.deploy(args.target, options, progress=bar, on_log=log_sink(bar))
+    return dep.to_dict(), "\n".join(deployment_lines(dep))
+
+
+# -- shared with `modeldesk package` and `modeldesk deployments` ------------------------------
+
+
+def log_sink(bar: ProgressBar) -> Callable[[str], None]:
+    """Build and pull lines go to stderr (stdout stays for --json), above the progress bar."""
+
+    def write(line: str) -> None:
+        if getattr(bar, "_bar", None) is not None:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    return write
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size else "-"
+
+
+def deployment_lines(dep: Any) -> list[str]:
+    smoke = dep.smoke_test or {}
+    lines = [
+        f"Deployment {dep.id}  {dep.model}@{dep.version}  {dep.status}",
+        f"  url        {dep.url}",
+        f"  image      {dep.tag}",
+        f"  container  {dep.container_name} ({dep.container_id[:12]})",
+    ]
+    if smoke:
+        verdict = "passed" if smoke.get("ok") else f"FAILED — {smoke.get('reason', '')}"
+        lines.append(
+            f"  smoke test {verdict} ({smoke.get('rows', 0)} rows, "
+            f"{smoke.get('latency_ms', '-')} ms)"
+        )
+    if dep.options.get("token"):
+        lines.append("  auth       bearer token required")
+    return lines

@@ -1,18 +1,76 @@
-"""``modeldesk package``: being built (its issue's helper replaces this module)."""
+"""``modeldesk package NAME@V``: build (and optionally push) a model image, or export its
+build context for a CI/CD pipeline. The build log streams to stderr."""
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
 from typing import Any
 
 from app.cli import add_common
-from app.core.errors import InvalidInput
+from app.cli.deploy import log_sink, size_text
+from app.cli.progress_bar import ProgressBar
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("package", help="(being built)")
+    p = commands.add_parser(
+        "package",
+        help="build a Docker image of a model version (offline, non-root, REST server)",
+        description="Build a Docker image serving a registered model version. The build runs "
+        "with the network off from a local wheel cache; its log goes to stderr.",
+    )
+    p.add_argument("ref", metavar="NAME@V", help="model version: name, name@3 or name@alias")
+    p.add_argument("--tag", metavar="T", help="image tag (default modeldesk/NAME:vV)")
+    p.add_argument(
+        "--base-image",
+        metavar="IMG",
+        help="base image with python3 (default $MODELDESK_BASE_IMAGE or python:3.11-slim)",
+    )
+    p.add_argument("--push", metavar="REGISTRY", help="push to this registry (host:port)")
+    p.add_argument(
+        "--export-context",
+        metavar="DIR",
+        help="write the build context here instead of building (a name ending in .tar.gz "
+        "writes a tarball)",
+    )
     add_common(p)
-    p.set_defaults(handler=_not_yet)
+    p.set_defaults(handler=package)
 
 
-def _not_yet(services: Any, args: Any) -> Any:
-    raise InvalidInput("modeldesk package is not built yet")
+def package(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    deploy = services.deployments
+    with ProgressBar(f"package {args.ref}") as bar:
+        sink = log_sink(bar)
+        if args.export_context:
+            dest = Path(args.export_context)
+            exported = deploy.export_context(
+                args.ref,
+                dest,
+                tarball=dest.name.endswith((".tar", ".tar.gz", ".tgz")),
+                tag=args.tag,
+                base_image=args.base_image,
+                progress=bar,
+                on_log=sink,
+            )
+            payload = {
+                "context": str(exported.path),
+                "tag": exported.tag,
+                "command": exported.command,
+            }
+            return payload, f"Build context written to {exported.path}\nBuild it with:\n  " + (
+                exported.command
+            )
+        image = deploy.build(
+            args.ref, tag=args.tag, base_image=args.base_image, progress=bar, on_log=sink
+        )
+        pushed = deploy.push(image.id, args.push, on_log=sink) if args.push else None
+    payload = image.to_dict()
+    payload.pop("example", None)
+    payload["pushed"] = pushed
+    text = (
+        f"Built {image.tag} ({image.image_id[7:19]}, {size_text(image.size)}) for {image.ref} "
+        f"in {image.build_seconds:.1f} s"
+    )
+    if pushed:
+        text += f"\nPushed {pushed}"
+    return payload, text

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -40,7 +40,7 @@ from app.bootstrap import Services
 from app.jobs.runner import JobRunner
 from app.ui import settings as keys
 from app.ui.actions import ActionContext, Menu, about_text, install_menus, update_enabled
-from app.ui.panels import PANEL_KEYS, PANELS
+from app.ui.panels import PANEL_KEYS, PANELS, panel_spec
 from app.ui.panels.data_panel import DataPanel
 from app.ui.panels.explore_panel import ExplorePanel
 from app.ui.panels.placeholder import PlaceholderPanel
@@ -53,6 +53,7 @@ OPEN_FILTER = (
     "*.xlsx *.xlsm *.xls *.gz *.zip);;All files (*)"
 )
 SHUTDOWN_WAIT = 5.0  # seconds the window waits for cancelled jobs when it closes
+RECONCILE_DELAY_MS = 2000  # deployments are checked against the daemon after start-up
 
 #: Panels that exist, by key; every other key of ``PANELS`` shows its placeholder. A factory
 #: gets the services and the runner and passes each panel only the services it needs.
@@ -95,6 +96,52 @@ def panel_factory(key: str) -> Callable[[Services, JobRunner], QWidget] | None:
     return module.build_panel
 
 
+class PanelHost(Mapping[str, QWidget]):
+    """The window's panels, each built the first time it is shown or asked for.
+
+    Building a panel may import what only that panel needs (Optuna, the Docker SDK, pandas)
+    and start its first jobs; doing that for eight panels at start-up would put all of it
+    before the first paint. Until then its page in the stack is an empty slot, replaced in
+    place, so the stack's order stays the switcher's.
+    """
+
+    def __init__(self, stack: QStackedWidget, build: Callable[[str], QWidget]) -> None:
+        self._stack = stack
+        self._build = build
+        self._slots: dict[str, QWidget] = {}
+        self._built: dict[str, QWidget] = {}
+
+    def add_slot(self, key: str) -> None:
+        slot = QWidget()
+        self._slots[key] = slot
+        self._stack.addWidget(slot)
+
+    def __getitem__(self, key: str) -> QWidget:
+        if key in self._built:
+            return self._built[key]
+        slot = self._slots[key]  # KeyError for an unknown panel, as a dict would
+        panel = self._build(key)
+        index = self._stack.indexOf(slot)
+        was_current = self._stack.currentIndex() == index
+        self._stack.insertWidget(index, panel)
+        self._stack.removeWidget(slot)
+        slot.deleteLater()
+        if was_current:
+            self._stack.setCurrentIndex(index)
+        self._built[key] = panel
+        return panel
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def built(self) -> dict[str, QWidget]:
+        """The panels built so far (closing and saving settings touch only these)."""
+        return dict(self._built)
+
+
 class MainWindow(QMainWindow):
     panel_changed = Signal(str)
     job_count_changed = Signal(int)
@@ -120,12 +167,9 @@ class MainWindow(QMainWindow):
         self.switcher.setObjectName("panel-switcher")
         self.switcher.setAccessibleName("Panels")
         self.stack = QStackedWidget()
-        self.panels: dict[str, QWidget] = {}
+        self.panels = PanelHost(self.stack, self._build_panel)
         for spec in PANELS:
-            factory = panel_factory(spec.key)
-            panel = factory(services, self.runner) if factory else PlaceholderPanel(spec)
-            self.panels[spec.key] = panel
-            self.stack.addWidget(panel)
+            self.panels.add_slot(spec.key)
             item = QListWidgetItem(spec.title)
             item.setToolTip(spec.summary)
             item.setSizeHint(QSize(0, self.switcher.fontMetrics().height() + 14))
@@ -135,9 +179,6 @@ class MainWindow(QMainWindow):
         self.switcher.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         self.switcher.setViewportMargins(4, 8, 4, 8)
         self.data_panel: DataPanel = self.panels["data"]  # type: ignore[assignment]
-        for panel in self.panels.values():
-            if hasattr(panel, "open_requested"):
-                panel.open_requested.connect(self.open_in_panel)
         width = max(self.switcher.sizeHintForColumn(0), 96) + 40
         self.switcher.setFixedWidth(width)
         self.switcher.currentRowChanged.connect(self._on_switcher_row_changed)
@@ -161,8 +202,32 @@ class MainWindow(QMainWindow):
         self.data_panel.ingest_finished.connect(self._on_data_panel_ingest_finished)
         self._restore_settings()
         self.update_actions()
+        self._reconcile_deployments(services)
+
+    def _reconcile_deployments(self, services: Services) -> None:
+        """Fail builds and starts a killed process left, and mark containers that vanished,
+        off the GUI thread and after the first paint (the job imports the Docker SDK)."""
+        from app.core.deploy import reconcile_at_startup
+
+        def start() -> None:
+            if not self._closed:
+                self.runner.submit(reconcile_at_startup, services, name="Reconcile deployments")
+
+        QTimer.singleShot(RECONCILE_DELAY_MS, start)
 
     # -- panels ------------------------------------------------------------------------------
+
+    def _build_panel(self, key: str) -> QWidget:
+        """The panel ``key`` with its saved settings, wired to open other panels."""
+        factory = panel_factory(key)
+        if factory is None:
+            return PlaceholderPanel(panel_spec(key))
+        panel = factory(self.services, self.runner)
+        if hasattr(panel, "restore_settings"):  # splitters, tabs, columns: its own keys
+            panel.restore_settings(keys.settings())
+        if hasattr(panel, "open_requested"):
+            panel.open_requested.connect(self.open_in_panel)
+        return panel
 
     def show_panel(self, key: str) -> None:
         self.switcher.setCurrentRow(PANEL_KEYS.index(key))
@@ -309,7 +374,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save_settings()
         self.status.stop()
-        for panel in self.panels.values():
+        for panel in self.panels.built().values():
             close_jobs = getattr(panel, "close_jobs", None)
             if close_jobs is not None:
                 close_jobs()
@@ -328,6 +393,7 @@ class MainWindow(QMainWindow):
     def _on_switcher_row_changed(self, row: int) -> None:
         if row < 0:
             return
+        self.panels[PANEL_KEYS[row]]  # built on its first showing
         self.stack.setCurrentIndex(row)
         self.update_actions()
         self.panel_changed.emit(PANEL_KEYS[row])
@@ -344,24 +410,22 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         store = keys.settings()
+        # the last panel first: building it may change the window's minimum size
+        panel = str(store.value(keys.PANEL_KEY, "data") or "data")
+        self.show_panel(panel if panel in PANEL_KEYS else "data")
         geometry = store.value(keys.GEOMETRY_KEY)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(QSize(1200, 760))
         state = store.value(keys.STATE_KEY)
         if state is not None:
             self.restoreState(state)
-        panel = str(store.value(keys.PANEL_KEY, "data") or "data")
-        self.show_panel(panel if panel in PANEL_KEYS else "data")
-        for panel in self.panels.values():  # splitters, tabs, columns: each panel's own keys
-            if hasattr(panel, "restore_settings"):
-                panel.restore_settings(store)
 
     def _save_settings(self) -> None:
         store = keys.settings()
         store.setValue(keys.GEOMETRY_KEY, self.saveGeometry())
         store.setValue(keys.STATE_KEY, self.saveState())
         store.setValue(keys.PANEL_KEY, self.current_panel())
-        for panel in self.panels.values():
+        for panel in self.panels.built().values():
             if hasattr(panel, "save_settings"):
                 panel.save_settings(store)
         store.sync()

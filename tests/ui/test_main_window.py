@@ -84,9 +84,9 @@ def test_panel_recent_files_and_geometry_survive_a_restart(qtbot, make_window, t
     drop_files(first, csv)
     qtbot.waitUntil(lambda: "kept" in first.data_panel.dataset_names(), timeout=20_000)
     wait_idle(qtbot, first.runner)
-    first.resize(790, 560)
-    size = (first.width(), first.height())
     first.show_panel("runs")
+    first.resize(790, 560)  # panels are built on first show; their minimum size applies
+    size = (first.width(), first.height())
     first.close()
 
     second = make_window()

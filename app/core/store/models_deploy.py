@@ -29,6 +29,10 @@ class ImageRow(Base):
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     build_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
+    # the version's input example and the in-process model's answers, for the smoke test
+    example: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # host:pid of the process that builds it: a ``building`` row whose owner died is failed
+    owner: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -49,5 +53,7 @@ class DeploymentRow(Base):
     # limits, whether a token is set, prediction-log folder
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     smoke_test: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # host:pid of the process that starts it: a ``starting`` row whose owner died is failed
+    owner: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("build_seconds", sa.Float(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("example", sa.JSON(), nullable=False),
+        sa.Column("owner", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_images")),
     )
@@ -43,6 +45,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("smoke_test", sa.JSON(), nullable=False),
+        sa.Column("owner", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

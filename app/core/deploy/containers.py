@@ -1,0 +1,253 @@
+"""Running an image: a container on 127.0.0.1, readiness, the smoke test, stop and logs.
+
+A container is only called deployed once it answered ``/v2/health/ready`` and returned, for
+the version's input example, the same predictions as the model loaded in this process; any
+difference fails the deployment (and the container is stopped), because an image that
+answers differently from the model that was validated must never take traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.deploy.context import CONTAINER_PORT
+from app.core.deploy.daemon import docker_errors
+from app.core.errors import Conflict, InvalidInput, ModelDeskError
+from app.core.progress import NullProgress, Progress
+
+LOG_MOUNT = "/var/log/modeldesk"
+LABEL_DEPLOYMENT = "io.modeldesk.deployment"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    port: int | None = None
+    token: str | None = None
+    cpus: float | None = None
+    memory: str | None = None  # "512m", "2g"
+    log_dir: str | None = None  # host folder for the prediction log
+    max_body_mb: float | None = None  # the server's body cap (413 above)
+
+    def public(self) -> dict[str, Any]:
+        """What the store keeps (never the token itself)."""
+        return {
+            "cpus": self.cpus,
+            "memory": self.memory,
+            "log_dir": self.log_dir,
+            "token": bool(self.token),
+            "max_body_mb": self.max_body_mb,
+        }
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise InvalidInput(f"Port {port} is not a TCP port (1–65535).")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise Conflict(
+                f"Port {port} on 127.0.0.1 is already taken.",
+                hint="Choose another port, or leave it empty to take a free one.",
+            ) from exc
+
+
+def start_container(
+    client: Any, image: str, *, name: str, options: RunOptions, labels: dict[str, str]
+) -> tuple[Any, int]:
+    port = options.port or free_port()
+    if options.port:
+        check_port(port)
+    env = {"PYTHONUNBUFFERED": "1"}
+    if options.token:
+        env["MODELDESK_TOKEN"] = options.token
+    if options.max_body_mb:
+        env["MODELDESK_MAX_BODY_MB"] = str(options.max_body_mb)
+    volumes = {}
+    if options.log_dir:
+        folder = Path(options.log_dir).expanduser().resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        # The server runs as an unprivileged user of the image, not as the host user.
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o777)
+        volumes[str(folder)] = {"bind": LOG_MOUNT, "mode": "rw"}
+        env["MODELDESK_LOG_DIR"] = LOG_MOUNT
+    kwargs: dict[str, Any] = {}
+    if options.cpus:
+        if options.cpus <= 0:
+            raise InvalidInput(f"CPU limit {options.cpus} must be above 0.")
+        kwargs["nano_cpus"] = int(options.cpus * 1e9)
+    if options.memory:
+        kwargs["mem_limit"] = options.memory
+    with docker_errors(f"starting a container from {image}"):
+        container = client.containers.run(
+            image,
+            detach=True,
+            name=name,
+            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+            environment=env,
+            volumes=volumes,
+            labels=labels,
+            **kwargs,
+        )
+    return container, port
+
+
+def wait_ready(
+    container: Any,
+    port: int,
+    *,
+    timeout: float = 120.0,
+    progress: Progress | None = None,
+) -> float:
+    """Seconds until ``/v2/health/ready`` answered 200; raises if the container died."""
+    import httpx
+
+    progress = progress or NullProgress()
+    t0 = time.perf_counter()
+    url = f"http://127.0.0.1:{port}/v2/health/ready"
+    while True:
+        progress.check_cancelled()
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return time.perf_counter() - t0
+        with docker_errors("watching the container start"):
+            container.reload()
+            if container.status in ("exited", "dead"):
+                tail = container.logs(tail=20).decode("utf-8", "replace").strip()
+                code = container.attrs.get("State", {}).get("ExitCode")
+                raise ModelDeskError(
+                    f"The container stopped while starting (exit code {code}). Its last "
+                    f"lines:\n  " + "\n  ".join(tail.splitlines()[-12:]),
+                    hint="Read the lines above; the image was kept, the deployment failed.",
+                )
+        if time.perf_counter() - t0 > timeout:
+            raise ModelDeskError(
+                f"The container did not become ready within {timeout:.0f} s.",
+                hint="Look at its logs (modeldesk deployments logs ID).",
+            )
+        time.sleep(0.25)
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    json_body: Any = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, Any, float]:
+    """(status, JSON or text body, latency in ms) of one HTTP call to the container."""
+    import httpx
+
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    t0 = time.perf_counter()
+    try:
+        response = httpx.request(
+            method,
+            f"http://127.0.0.1:{port}{path}",
+            json=json_body,
+            content=content,
+            headers=headers,
+            timeout=timeout,
+        )
+    except httpx.HTTPError as exc:
+        raise ModelDeskError(
+            f"The deployment on port {port} did not answer: {exc}.",
+            hint="Check it is running (modeldesk deployments list) and look at its logs.",
+        ) from exc
+    latency = (time.perf_counter() - t0) * 1000
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    return response.status_code, body, latency
+
+
+def smoke_test(
+    port: int, example: list[dict[str, Any]], expected: list[Any], *, token: str | None = None
+) -> dict[str, Any]:
+    """Send the input example; compare the container's predictions with ``expected``."""
+    status, body, latency = request(
+        port, "POST", "/invocations", token=token, json_body={"dataframe_records": example}
+    )
+    result: dict[str, Any] = {
+        "rows": len(example),
+        "status": status,
+        "latency_ms": round(latency, 2),
+        "expected": expected,
+    }
+    if status != 200 or not isinstance(body, dict) or "predictions" not in body:
+        result.update(ok=False, reason=f"HTTP {status}: {str(body)[:300]}")
+        return result
+    got = body["predictions"]
+    result["predictions"] = got
+    mismatches = [
+        i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if not same_prediction(a, b)
+    ]
+    if len(got) != len(expected):
+        result.update(ok=False, reason=f"{len(got)} predictions for {len(expected)} rows")
+    elif mismatches:
+        i = mismatches[0]
+        result.update(
+            ok=False,
+            reason=f"{len(mismatches)} of {len(expected)} predictions differ from the model "
+            f"in ModelDesk (row {i}: container {got[i]!r}, model {expected[i]!r})",
+        )
+    else:
+        result["ok"] = True
+    return result
+
+
+def same_prediction(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_prediction(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_prediction(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return str(a) == str(b)
+
+
+def stop_container(container: Any, timeout: int = 10) -> None:
+    import docker.errors as de
+
+    with docker_errors("stopping the container"), contextlib.suppress(de.NotFound):
+        container.stop(timeout=timeout)
+        container.remove()
+
+
+def stream_logs(container: Any, *, tail: int = 200, follow: bool = False) -> Iterator[str]:
+    with docker_errors("reading the container's logs"):
+        if not follow:
+            text = container.logs(tail=tail).decode("utf-8", "replace")
+            yield from text.splitlines()
+            return
+        buffer = ""
+        for chunk in container.logs(stream=True, follow=True, tail=tail):
+            buffer += chunk.decode("utf-8", "replace")
+            *lines, buffer = buffer.split("\n")
+            yield from lines
+        if buffer:
+            yield buffer

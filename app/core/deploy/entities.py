@@ -1,0 +1,86 @@
+"""Frozen views of images and deployments (rows never leave a session)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Image:
+    id: int
+    model_version_id: int | None
+    tag: str
+    image_id: str
+    status: str  # building, built, failed
+    size: int
+    base_image: str
+    labels: dict[str, str]
+    build_seconds: float
+    error: str
+    created_at: datetime
+    example: dict[str, Any]  # {"rows": input example, "predictions": in-process answers}
+
+    @property
+    def model(self) -> str:
+        return self.labels.get("io.modeldesk.model", "")
+
+    @property
+    def version(self) -> str:
+        return self.labels.get("io.modeldesk.version", "")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}@{self.version}" if self.model else self.tag
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["ref"] = self.ref
+        return data
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: int
+    image_row_id: int | None
+    model_version_id: int | None
+    container_id: str
+    container_name: str
+    host: str
+    port: int
+    status: str  # starting, running, failed, stopped, vanished
+    options: dict[str, Any]
+    smoke_test: dict[str, Any]
+    created_at: datetime
+    stopped_at: datetime | None
+    tag: str = ""
+    model: str = ""
+    version: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["stopped_at"] = self.stopped_at.isoformat() if self.stopped_at else None
+        data["url"] = self.url
+        return data
+
+
+@dataclass(frozen=True)
+class TestResponse:
+    status: int
+    body: Any
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class ExportedContext:
+    path: Path
+    command: str
+    tag: str
