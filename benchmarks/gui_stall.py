@@ -71,6 +71,17 @@ class Probe:
         self._last = now
 
 
+def spin_events(app, seconds: float, until=None) -> bool:
+    """Run the event loop for ``seconds`` or until ``until()``; whether ``until`` came true."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+        if until is not None and until():
+            return True
+    return False
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -124,13 +135,7 @@ def main() -> None:
         panel.show()
 
         def spin(seconds: float, until=None) -> bool:
-            end = time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                app.processEvents()
-                time.sleep(0.001)
-                if until is not None and until():
-                    return True
-            return False
+            return spin_events(app, seconds, until)
 
         form = panel.train_form
         panel.tabs.setCurrentWidget(form)

@@ -1,0 +1,84 @@
+"""`modeldesk tune` and `modeldesk studies …` on a real store."""
+
+from __future__ import annotations
+
+import json
+
+from app.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_tune_then_studies_list_show_export_plot_stop(capsys, services, store_url, tmp_path):
+    code, out, err = run(
+        capsys,
+        "tune",
+        "bc",
+        "--target",
+        "target",
+        "--estimators",
+        "knn,nb",
+        "--trials",
+        "4",
+        "--cv",
+        "2",
+        "--sampler",
+        "random",
+        "--study",
+        "cli",
+        "--store",
+        store_url,
+        "--json",
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["name"] == "cli" and summary["done"] == 4 and summary["status"] == "finished"
+    assert summary["best_run_id"] and summary["best_value"] > 0.5
+
+    code, out, _ = run(capsys, "studies", "list", "--store", store_url)
+    assert code == 0 and "cli" in out and "4/4" in out
+    code, out, _ = run(capsys, "studies", "show", "cli", "--store", store_url, "--json")
+    shown = json.loads(out)
+    assert [t["number"] for t in shown["trials"]] == [0, 1, 2, 3]
+    csv = tmp_path / "trials.csv"
+    code, out, _ = run(capsys, "studies", "export", "cli", "-o", str(csv), "--store", store_url)
+    assert code == 0 and len(csv.read_text().splitlines()) == 5
+    svg = tmp_path / "history.svg"
+    code, _, err = run(capsys, "studies", "plot", "cli", "-o", str(svg), "--store", store_url)
+    assert code == 0, err
+    assert svg.read_bytes().lstrip().startswith(b"<?xml")
+    code, out, _ = run(capsys, "studies", "stop", "cli", "--store", store_url)
+    assert code == 0 and "will stop" in out
+
+    # resume with a larger budget: only the new trials run
+    code, out, err = run(
+        capsys, "tune", "--study", "cli", "--trials", "6", "--store", store_url, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["done"] == 6
+
+
+def test_tune_refuses_a_bad_space_before_any_trial(capsys, services, store_url):
+    code, out, err = run(
+        capsys,
+        "tune",
+        "bc",
+        "--target",
+        "target",
+        "--estimators",
+        "knn",
+        "--space",
+        "knn.n_neighbors=9:2",
+        "--store",
+        store_url,
+    )
+    assert code == 1
+    assert "error: Space entry 'knn.n_neighbors=9:2'" in err and "above the high bound" in err
+    code, out, _ = run(capsys, "studies", "list", "--store", store_url, "--json")
+    assert json.loads(out) == []
+    code, _, err = run(capsys, "studies", "show", "nope", "--store", store_url)
+    assert code == 1 and "There is no study 'nope'" in err
