@@ -41,6 +41,13 @@ def register(commands: Any) -> None:
     p.add_argument("version", type=int, metavar="VERSION")
     p.add_argument("--force", action="store_true", help="override the policy (needs --reason)")
     p.add_argument("--reason", default="", metavar="TEXT", help="why; kept in the audit log")
+    p.add_argument(
+        "--evidence",
+        metavar="JSON|@FILE",
+        help="scores of champion and VERSION on the same data, decided on instead of the "
+        'registered ones: {"metric": "roc_auc", "data": "dataset@4", "scores": {"1": 0.8, '
+        '"2": 0.83}}',
+    )
     add_common(p)
     p.set_defaults(handler=alias)
 
@@ -224,12 +231,41 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     return payload, "\n".join(lines)
 
 
+def read_evidence(text: str | None) -> dict[str, Any] | None:
+    """``--evidence``: JSON text, or ``@FILE`` holding it."""
+    import json
+
+    if not text:
+        return None
+    source = "--evidence"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read the evidence file {source}: {exc.strerror}.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"The evidence in {source} is not JSON ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}).",
+            hint='Give {"metric": …, "data": "dataset@version", "scores": {"1": …, "2": …}}.',
+        ) from None
+
+
 def alias(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     v = services.registry.set_alias(
-        args.name, args.alias, args.version, force=args.force, reason=args.reason
+        args.name,
+        args.alias,
+        args.version,
+        force=args.force,
+        reason=args.reason,
+        evidence=read_evidence(args.evidence),
     )
     forced = " (forced; the reason is in the audit log)" if args.force else ""
-    return v.to_dict(), f"{args.name}@{args.alias} → version {v.version}{forced}."
+    on = " on the evidence given" if args.evidence and not forced else ""
+    return v.to_dict(), f"{args.name}@{args.alias} → version {v.version}{forced}{on}."
 
 
 def unalias(services: Any, args: argparse.Namespace) -> tuple[Any, str]:

@@ -52,9 +52,55 @@ def test_onnx_export_names_the_unsupported_steps(services, tmp_path) -> None:
     services.registry.register(run.id, "mixed")
     with pytest.raises(InvalidInput) as exc:
         services.registry.export("mixed@1", tmp_path / "m.onnx", format="onnx")
-    assert "AsCategories (at preprocess › onehot › categories)" in exc.value.message
+    assert "AsCategories" not in exc.value.message  # the registry converts it
     assert "DateParts (at preprocess › date › parts)" in exc.value.message
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_onnx_export_of_a_mixed_type_pipeline_through_as_categories(services, tmp_path) -> None:
+    """Numbers, text with missing values, booleans and a many-valued (ordinal) column: the
+    registry's AsCategories converter lets skl2onnx take the whole pipeline."""
+    import onnxruntime as ort
+
+    from app.core.registry.onnx_converters import as_categories_text
+    from app.core.training import TrainRequest
+    from tests.core.test_training import make_table
+
+    services.datasets.add_table(make_table(), name="toy", source_kind="test")
+    run = services.training.train_inline(
+        TrainRequest(
+            "toy@1",
+            "label",
+            "random_forest",
+            params={"n_estimators": 10},
+            folds=3,
+            plots=False,
+            test_size=0.0,
+            exclude=("price_text", "comment", "when"),
+        )
+    )
+    reg = services.registry
+    version = reg.register(run.id, "mixed")
+    treatments = {c["name"]: c["treatment"] for c in version.signature["columns"]}
+    assert {"numeric", "onehot"} <= set(treatments.values())
+    out = tmp_path / "mixed.onnx"
+    result = reg.export("mixed@1", out, format="onnx")
+    assert result["inputs"]["x1"] == "float" and result["inputs"]["color"] == "text"
+
+    # rows the export did not see, missing colours included
+    frame = make_table(seed=4).to_pandas()[list(treatments)].head(40)
+    assert frame["color"].isna().any()
+    session = ort.InferenceSession(out.read_bytes(), providers=["CPUExecutionProvider"])
+    feed = {
+        name: frame[[name]].to_numpy(np.float32)
+        if kind == "float"
+        else as_categories_text(frame[[name]])
+        for name, kind in result["inputs"].items()
+    }
+    labels, proba = session.run(None, feed)[:2]
+    model = reg.load_model("mixed@1")
+    assert (np.asarray(labels) == model.predict(frame)).mean() >= 0.95
+    assert np.abs(proba - model.predict_proba(frame)).max() < 0.11  # float32 at a split
 
 
 def test_skops_export_then_import_asks_for_trust(services, numeric, tmp_path) -> None:

@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -34,10 +35,14 @@ def panel(qtbot, services, runner, good_and_bad_runs):
     p = build_panel(services, runner)
     qtbot.addWidget(p)
     p.show()
-    qtbot.waitUntil(lambda: p.versions.rowCount() == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: p.versions.model().rowCount() == 2, timeout=WAIT)
     yield p
     p.close_jobs()
-    p.deleteLater()
+    # let jobs still running end before the panel (and their bridges) is deleted: a worker
+    # thread emitting on a bridge while the GUI thread deletes it can crash the process
+    qtbot.waitUntil(lambda: not runner.live, timeout=WAIT)
+    if shiboken6.isValid(p):
+        p.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
@@ -76,8 +81,8 @@ def test_dropping_an_alias_on_a_version_moves_it(qtbot, panel, services) -> None
     mime = QMimeData()
     mime.setData(ALIAS_MIME, b"challenger")
     table = panel.versions
-    row = next(r for r in range(table.rowCount()) if table.version_at(r) == 2)
-    pos = QPointF(table.visualItemRect(table.item(row, 0)).center())
+    row = table.model().row_of(2)
+    pos = QPointF(table.visualRect(table.model().index(row, 0)).center())
     drop = QDropEvent(
         pos,
         Qt.DropAction.MoveAction,
@@ -102,7 +107,11 @@ def test_dropping_an_alias_on_a_version_moves_it(qtbot, panel, services) -> None
 
 def test_lineage_node_click_asks_to_open_its_panel(qtbot, panel, services) -> None:
     panel.select_version(1)
-    qtbot.waitUntil(lambda: len(panel.lineage.nodes) == 3, timeout=WAIT)
+    # the first row's (churn@2) detail may still arrive first: wait for churn@1's
+    qtbot.waitUntil(
+        lambda: "Model card: churn@1" in panel.card.toPlainText() and len(panel.lineage.nodes) == 3,
+        timeout=WAIT,
+    )
     run_node = next(n for n in panel.lineage.nodes.values() if n.node["kind"] == "run")
     with qtbot.waitSignal(panel.open_requested, timeout=WAIT) as blocker:
         run_node._on_click(run_node.node)
@@ -138,3 +147,50 @@ def test_compare_archive_and_import_with_trust(qtbot, panel, services, tmp_path)
         lambda: [m.name for m in services.registry.list_models()] == ["churn", "imported"],
         timeout=WAIT,
     )
+
+
+def _is(ref: str):
+    return lambda version: version.ref == ref
+
+
+def test_select_opens_a_version_by_ref_or_id(qtbot, panel, services, good_and_bad_runs) -> None:
+    """What the main window does when another panel asks to open a registry node."""
+    good, _ = good_and_bad_runs
+    services.registry.register(good.id, "fraud")
+    panel.search.setText("churn")  # hides 'fraud': select must still find it
+    qtbot.waitUntil(lambda: panel.models.count() == 1, timeout=WAIT)
+
+    # a detail still loading from the search may arrive first: wait for the asked one
+    with qtbot.waitSignal(panel.version_selected, timeout=WAIT, check_params_cb=_is("fraud@1")):
+        panel.select("fraud@1")
+    assert panel.current_model() == "fraud" and panel.selected_versions() == [1]
+    assert panel.search.text() == "" and panel.models.count() == 2
+
+    churn1 = services.registry.resolve("churn@1")
+    with qtbot.waitSignal(panel.version_selected, timeout=WAIT, check_params_cb=_is("churn@1")):
+        panel.select(churn1.id)  # images and deployments know the version by its id
+    assert panel.selected_versions() == [1]
+
+    services.registry.register(good.id, "churn")  # not in the table yet
+    with qtbot.waitSignal(panel.version_selected, timeout=WAIT, check_params_cb=_is("churn@3")):
+        panel.select("churn@3")
+    assert panel.selected_versions() == [3]
+    assert panel.versions.model().rowCount() == 3
+
+    panel.select("churn@9")
+    qtbot.waitUntil(
+        lambda: any("no version 9" in m for m in panel.messages.messages()), timeout=WAIT
+    )
+    assert panel.selected_versions() == [3]
+
+
+def test_versions_model_shows_status_aliases_and_metric(qtbot, panel, services) -> None:
+    services.registry.set_alias("churn", "champion", 1)
+    services.registry.archive("churn@2")
+    panel.refresh()
+    model = panel.versions.model()
+    qtbot.waitUntil(lambda: model.index(1, 2).data() == "champion", timeout=WAIT)
+    assert [model.index(r, 0).data() for r in range(2)] == ["2", "1"]
+    assert model.index(0, 1).data() == "archived" and model.index(1, 1).data() == "active"
+    assert model.index(1, 3).data().startswith("roc_auc 0.")
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "Metric"

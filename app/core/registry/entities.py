@@ -135,6 +135,8 @@ class PolicyCheck:
     candidate: float | None
     incumbent: float | None
     incumbent_version: int | None
+    #: the cleaned evidence the decision rested on; None when it used the registered scores
+    evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -5,7 +5,9 @@ metadata (the bundle's ``model.json`` plus metrics and description), so the file
 imported elsewhere with its signature. Import never unpickles: skops lists the types the
 file would construct that it does not trust by default, and the user must name each one
 (``--trust`` / a dialog) before anything is loaded. ONNX export first walks the pipeline
-and names each step skl2onnx has no converter for; a converted model is accepted only if
+and names each step skl2onnx has no converter for (``onnx_converters`` adds ModelDesk's
+``AsCategories``, so numbers and categories export; date parts do not); numbers are fed as
+float, categories as the text ``AsCategories`` writes. A converted model is accepted only if
 onnxruntime's predictions on the input example equal scikit-learn's.
 """
 
@@ -102,6 +104,9 @@ def unsupported_steps(pipeline: Any) -> list[str]:
     skl2onnx cannot convert."""
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
+    from app.core.registry.onnx_converters import register
+
+    register()
     missing = []
     for step, where in _leaves(pipeline, "pipeline"):
         if type(step) not in sklearn_operator_name_map:
@@ -109,20 +114,25 @@ def unsupported_steps(pipeline: Any) -> list[str]:
     return missing
 
 
-def _onnx_inputs(version: ModelVersion) -> tuple[list[Any], list[str]]:
-    from skl2onnx.common.data_types import FloatTensorType
+#: how each column treatment is fed to the ONNX model: numbers as float, categories as text
+ONNX_FEEDS = {"numeric": "float", "onehot": "text", "ordinal": "text"}
+
+
+def _onnx_inputs(version: ModelVersion) -> tuple[list[Any], dict[str, str]]:
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     columns = version.signature.get("columns") or []
     if not columns:
         raise InvalidInput(f"{version.ref} has no input signature, so ONNX inputs are unknown.")
-    numeric = [c for c in columns if c.get("treatment") == "numeric"]
-    if len(numeric) != len(columns):
-        other = [c["name"] for c in columns if c not in numeric]
+    other = [c["name"] for c in columns if c.get("treatment") not in ONNX_FEEDS]
+    if other:
         raise InvalidInput(
             f"{version.ref} cannot be exported to ONNX: the columns {', '.join(other)} are "
-            "not numeric, and ModelDesk's ONNX export feeds numbers only.",
+            "neither numeric nor categorical, and ModelDesk's ONNX export feeds only those.",
         )
-    return [(c["name"], FloatTensorType([None, 1])) for c in columns], [c["name"] for c in columns]
+    feeds = {c["name"]: ONNX_FEEDS[c["treatment"]] for c in columns}
+    types = {"float": FloatTensorType([None, 1]), "text": StringTensorType([None, 1])}
+    return [(name, types[kind]) for name, kind in feeds.items()], feeds
 
 
 def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, Any]:
@@ -136,9 +146,11 @@ def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, A
             f"{version.ref} cannot be exported to ONNX: skl2onnx has no converter for "
             + "; ".join(missing)
             + ".",
-            hint="Export it as skops instead, or train it on numeric columns only.",
+            hint="Export it as skops instead, or train it without the columns those steps "
+            "handle (date columns go through DateParts).",
         )
-    inputs, names = _onnx_inputs(version)
+    inputs, feeds = _onnx_inputs(version)
+    names = list(feeds)
     if not version.input_example:
         raise InvalidInput(f"{version.ref} has no input example to verify an ONNX export on.")
     from skl2onnx import convert_sklearn
@@ -156,9 +168,17 @@ def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, A
 
     import onnxruntime as ort
 
-    frame = pd.DataFrame(version.input_example)[names].astype("float64")
+    from app.core.registry.onnx_converters import as_categories_text
+
+    frame = pd.DataFrame(version.input_example, columns=names)
+    for name, kind in feeds.items():
+        if kind == "float":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    feed = {n: frame[[n]].to_numpy(np.float32) for n in names}
+    feed = {
+        n: frame[[n]].to_numpy(np.float32) if kind == "float" else as_categories_text(frame[[n]])
+        for n, kind in feeds.items()
+    }
     outputs = session.run(None, feed)
     expected = pipeline.predict(frame)
     got = np.asarray(outputs[0]).reshape(-1)
@@ -184,7 +204,7 @@ def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, A
         "format": "onnx",
         "rows_compared": len(frame),
         "max_abs_diff": diff,
-        "inputs": names,
+        "inputs": feeds,
     }
 
 

@@ -5,10 +5,19 @@ must carry every required tag and, when there is a champion, score at least ``mi
 better on ``metric`` (the cross-validation mean; the default is the task's primary metric).
 Scores are only comparable on the same evaluation data, so with ``same_data`` (the default)
 a candidate trained on another dataset version is refused too: its number proves nothing.
+
+Fair evidence lifts that refusal. The retraining flow scores the champion and the challenger on
+the SAME held-out rows of a new batch and passes ``{"metric", "data", "scores"}``; the policy
+then decides on those two scores (direction from the metric, ``min_gain`` as usual) instead of
+the cross-validation means, because both numbers now describe the same data. Evidence on two
+different data (``data`` may map each version to its own ``dataset@version``), on another metric
+than the policy's, or without a score for both versions is refused as not comparable.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +26,7 @@ from app.core.registry.entities import ModelVersion, PolicyCheck
 
 DEFAULTS: dict[str, Any] = {"metric": None, "min_gain": 0.0, "required_tags": [], "same_data": True}
 PROMOTED_ALIAS = "champion"
+_DATA_REF = re.compile(r"^[^@\s]+@\d+$")
 
 
 def effective(policy: Mapping[str, Any] | None, task: str | None) -> dict[str, Any]:
@@ -61,18 +71,185 @@ def clean(changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def check(
-    policy: Mapping[str, Any], candidate: ModelVersion, incumbent: ModelVersion | None
-) -> PolicyCheck:
-    """Judge ``candidate`` against the current champion ``incumbent`` (None: no champion)."""
+def _data_ref(value: Any, where: str) -> str:
+    text = str(value).strip() if value is not None else ""
+    if not _DATA_REF.match(text):
+        raise InvalidInput(
+            f"The evidence's {where} '{value}' does not name a dataset version.",
+            hint="Give the evaluation data as 'dataset@version', e.g. 'churn@4'.",
+        )
+    return text
+
+
+def clean_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked evidence, JSON-ready for the audit log: ``{"metric", "data", "scores"}`` with
+    ``data`` a ``dataset@version`` text or ``{"<version>": "dataset@version"}`` and ``scores``
+    ``{"<version>": float}``; ``InvalidInput`` names what is wrong."""
+    from app.core.training.metrics import CLASSIFICATION, REGRESSION
+
+    if not isinstance(evidence, Mapping):
+        raise InvalidInput("Evidence must be a mapping with 'metric', 'data' and 'scores'.")
+    unknown = set(evidence) - {"metric", "data", "scores"}
+    missing = {"metric", "data", "scores"} - set(evidence)
+    if unknown or missing:
+        raise InvalidInput(
+            "Evidence needs exactly 'metric', 'data' and 'scores'"
+            + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+            + (f"; unknown: {', '.join(sorted(map(str, unknown)))}" if unknown else "")
+            + "."
+        )
+    metric = evidence["metric"]
+    if metric not in (*CLASSIFICATION, *REGRESSION):
+        raise InvalidInput(
+            f"The evidence's metric '{metric}' is not a metric ModelDesk records.",
+            hint="Choose one of: " + ", ".join((*CLASSIFICATION, *REGRESSION)) + ".",
+        )
+
+    def version_key(key: Any) -> str:
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1 or str(number) != str(key).strip():
+            raise InvalidInput(f"'{key}' in the evidence is not a version number.")
+        return str(number)
+
+    raw_scores = evidence["scores"]
+    if not isinstance(raw_scores, Mapping) or not raw_scores:
+        raise InvalidInput("The evidence's scores must map version numbers to values.")
+    scores: dict[str, float] = {}
+    for key, value in raw_scores.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            raise InvalidInput(f"The evidence's score of version {key} ('{value}') is no number.")
+        scores[version_key(key)] = number
+    data = evidence["data"]
+    if isinstance(data, Mapping):
+        cleaned: str | dict[str, str] = {
+            version_key(k): _data_ref(v, f"data of version {k}") for k, v in data.items()
+        }
+    else:
+        cleaned = _data_ref(data, "data")
+    return {"metric": str(metric), "data": cleaned, "scores": scores}
+
+
+def _evidence_data(evidence: Mapping[str, Any], version: int) -> str | None:
+    data = evidence["data"]
+    return data if isinstance(data, str) else data.get(str(version))
+
+
+def _judge_evidence(
+    rules: Mapping[str, Any],
+    evidence: Mapping[str, Any],
+    candidate: ModelVersion,
+    incumbent: ModelVersion,
+) -> tuple[list[str], float | None, float | None]:
+    """Reasons to refuse on ``evidence`` (cleaned), and the two scores it gives."""
+    metric = evidence["metric"]
+    cand_value = evidence["scores"].get(str(candidate.version))
+    inc_value = evidence["scores"].get(str(incumbent.version))
+    if rules["metric"] and metric != rules["metric"]:
+        return (
+            [
+                f"The evidence scores {metric}, but the policy of {candidate.model_name} "
+                f"decides on {rules['metric']}; the two are not comparable."
+            ],
+            cand_value,
+            inc_value,
+        )
+    missing = [
+        v.version for v, score in ((candidate, cand_value), (incumbent, inc_value)) if score is None
+    ]
+    if missing:
+        return (
+            [
+                "The evidence has no score for version "
+                + " and ".join(map(str, missing))
+                + f", so version {candidate.version} cannot be compared with the champion "
+                f"(version {incumbent.version})."
+            ],
+            cand_value,
+            inc_value,
+        )
+    cand_data = _evidence_data(evidence, candidate.version)
+    inc_data = _evidence_data(evidence, incumbent.version)
+    if cand_data is None or inc_data is None or cand_data != inc_data:
+        return (
+            [
+                f"The evidence scores version {candidate.version} on {cand_data or 'unnamed data'}"
+                f" and the champion (version {incumbent.version}) on "
+                f"{inc_data or 'unnamed data'}; scores on different data are not comparable."
+            ],
+            cand_value,
+            inc_value,
+        )
+    assert cand_value is not None and inc_value is not None
+    where = f" on {cand_data}"
+    found = _gain_reasons(rules, metric, candidate, incumbent, cand_value, inc_value, where)
+    return found, cand_value, inc_value
+
+
+def _gain_reasons(
+    rules: Mapping[str, Any],
+    metric: str,
+    candidate: ModelVersion,
+    incumbent: ModelVersion,
+    cand_value: float,
+    inc_value: float,
+    where: str = "",
+) -> list[str]:
     from app.core.training.metrics import LOWER_IS_BETTER
 
+    lower = metric in LOWER_IS_BETTER
+    gain = (inc_value - cand_value) if lower else (cand_value - inc_value)
+    if gain >= rules["min_gain"] - 1e-12:
+        return []
+    worse = "worse" if gain < 0 else "not better enough"
+    need = (
+        f"; the policy asks for a gain of at least {rules['min_gain']:g}"
+        if rules["min_gain"]
+        else ""
+    )
+    return [
+        f"Version {candidate.version} scores {metric} {cand_value:.4f}{where} against "
+        f"{inc_value:.4f} for the champion (version {incumbent.version}): {worse}"
+        f" ({'lower' if lower else 'higher'} is better){need}."
+    ]
+
+
+def check(
+    policy: Mapping[str, Any],
+    candidate: ModelVersion,
+    incumbent: ModelVersion | None,
+    evidence: Mapping[str, Any] | None = None,
+) -> PolicyCheck:
+    """Judge ``candidate`` against the current champion ``incumbent`` (None: no champion),
+    on ``evidence`` (already cleaned by ``clean_evidence``) when given, else on the
+    registered cross-validation scores."""
     rules = effective(policy, candidate.task)
     metric = rules["metric"]
     reasons: list[str] = []
     for tag in rules["required_tags"]:
         if tag not in candidate.tags or str(candidate.tags[tag]).lower() in ("", "false", "no"):
             reasons.append(f"Version {candidate.version} lacks the required tag '{tag}'.")
+    if evidence is not None:
+        cand_value = evidence["scores"].get(str(candidate.version))
+        inc_value = evidence["scores"].get(str(incumbent.version)) if incumbent else None
+        if incumbent is not None and incumbent.id != candidate.id:
+            found, cand_value, inc_value = _judge_evidence(rules, evidence, candidate, incumbent)
+            reasons.extend(found)
+        return PolicyCheck(
+            allowed=not reasons,
+            reasons=tuple(reasons),
+            metric=evidence["metric"],
+            candidate=cand_value,
+            incumbent=inc_value,
+            incumbent_version=incumbent.version if incumbent else None,
+            evidence=dict(evidence),
+        )
     cand_value = candidate.metrics.get(metric) if metric else None
     inc_value = incumbent.metrics.get(metric) if (metric and incumbent) else None
     if incumbent is not None and incumbent.id != candidate.id:
@@ -95,20 +272,9 @@ def check(
                     f"{incumbent.version} (id {incumbent.dataset_version_id}); their "
                     f"'{metric}' scores are not comparable."
                 )
-            lower = metric in LOWER_IS_BETTER
-            gain = (inc_value - cand_value) if lower else (cand_value - inc_value)
-            if gain < rules["min_gain"] - 1e-12:
-                worse = "worse" if gain < 0 else "not better enough"
-                need = (
-                    f"; the policy asks for a gain of at least {rules['min_gain']:g}"
-                    if rules["min_gain"]
-                    else ""
-                )
-                reasons.append(
-                    f"Version {candidate.version} scores {metric} {cand_value:.4f} against "
-                    f"{inc_value:.4f} for the champion (version {incumbent.version}): {worse}"
-                    f" ({'lower' if lower else 'higher'} is better){need}."
-                )
+            reasons.extend(
+                _gain_reasons(rules, metric, candidate, incumbent, cand_value, inc_value)
+            )
     return PolicyCheck(
         allowed=not reasons,
         reasons=tuple(reasons),

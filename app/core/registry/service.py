@@ -193,6 +193,15 @@ class RegistryService:
             row, name = self._resolve_row(s, ref)
             return self._version(s, row, name)
 
+    def version_by_id(self, version_id: int) -> ModelVersion:
+        """The version whose row id is ``version_id`` (what images and deployments keep)."""
+        with self.store.session() as s:
+            row = s.get(ModelVersionRow, int(version_id))
+            if row is None:
+                raise NotFound(f"No model version has the id {version_id}.")
+            name = s.get(RegisteredModelRow, row.model_id).name
+            return self._version(s, row, name)
+
     def get_model(self, name: str) -> RegisteredModel:
         models = [m for m in self._models(exact=name) if m.name == name]
         if not models:
@@ -283,16 +292,35 @@ class RegistryService:
 
     # -- aliases and policy ------------------------------------------------------------------
 
-    def check_promotion(self, name: str, version: int, alias: str = "champion") -> PolicyCheck:
-        """What the policy says about moving ``alias`` to ``version`` (nothing changes)."""
-        with self.store.session() as s:
-            return self._check(s, name, version, alias)
+    def check_promotion(
+        self,
+        name: str,
+        version: int,
+        alias: str = "champion",
+        *,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> PolicyCheck:
+        """What the policy says about moving ``alias`` to ``version`` (nothing changes).
 
-    def _check(self, s: Session, name: str, version: int, alias: str) -> PolicyCheck:
+        ``evidence`` (see ``set_alias``) makes the policy decide on scores measured on the
+        same data rather than on the registered cross-validation scores.
+        """
+        cleaned = policy.clean_evidence(evidence) if evidence is not None else None
+        with self.store.session() as s:
+            return self._check(s, name, version, alias, cleaned)
+
+    def _check(
+        self,
+        s: Session,
+        name: str,
+        version: int,
+        alias: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> PolicyCheck:
         model = self._model_row(s, name)
         candidate = self._version(s, self._version_row(s, model, version), name)
         if alias != policy.PROMOTED_ALIAS:
-            return PolicyCheck(True, (), None, None, None, None)
+            return PolicyCheck(True, (), None, None, None, None, evidence)
         current = s.scalar(
             select(ModelAliasRow.version_id).where(
                 ModelAliasRow.model_id == model.id, ModelAliasRow.alias == alias
@@ -301,17 +329,31 @@ class RegistryService:
         incumbent = (
             self._version(s, s.get(ModelVersionRow, current), name) if current is not None else None
         )
-        return policy.check(model.policy, candidate, incumbent)
+        return policy.check(model.policy, candidate, incumbent, evidence)
 
     def set_alias(
-        self, name: str, alias: str, version: int, *, force: bool = False, reason: str = ""
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        force: bool = False,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
         """Point ``alias`` of ``name`` at ``version``; ``champion`` moves pass the policy.
 
         A refusal raises ``PolicyRefused`` (exit code 3) with the reasons and is logged;
         ``force`` needs a written ``reason``, which goes into the audit log.
+
+        ``evidence`` = ``{"metric": name, "data": "dataset@version", "scores": {version:
+        value, ...}}``: both the champion and ``version`` scored on the same evaluation data
+        (e.g. a new batch's held-out rows). The policy then decides on those scores (its
+        ``min_gain``, the metric's direction) instead of the registered ones, so a challenger
+        trained on newer data needs no force; the evidence goes into the audit entry.
         """
         check_alias(alias)
+        cleaned = policy.clean_evidence(evidence) if evidence is not None else None
         reason = (reason or "").strip()
         if force and not reason:
             raise InvalidInput(
@@ -326,7 +368,7 @@ class RegistryService:
                 raise Conflict(
                     f"{name}@{version} is archived; restore it before giving it an alias."
                 )
-            verdict = self._check(s, name, version, alias)
+            verdict = self._check(s, name, version, alias, cleaned)
             if not verdict.allowed and not force:
                 return None, verdict
             alias_row = s.get(ModelAliasRow, (model.id, alias))
@@ -352,6 +394,7 @@ class RegistryService:
                     "forced": bool(force and not verdict.allowed),
                     "reason": reason,
                     "policy": verdict.to_dict(),
+                    **({"evidence": cleaned} if cleaned is not None else {}),
                 },
             )
             return self._version(s, row, name), verdict
@@ -361,7 +404,12 @@ class RegistryService:
             self.audit_append(
                 "alias.refused",
                 f"{name}@{version}",
-                {"alias": alias, "version": version, "policy": verdict.to_dict()},
+                {
+                    "alias": alias,
+                    "version": version,
+                    "policy": verdict.to_dict(),
+                    **({"evidence": cleaned} if cleaned is not None else {}),
+                },
             )
             raise PolicyRefused(
                 f"{name}@{version} was not made {alias}: " + " ".join(verdict.reasons),
