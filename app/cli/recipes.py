@@ -101,12 +101,30 @@ def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def import_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    """Read and check the whole file first: a bad file stores nothing and names itself."""
     path = Path(args.file)
+    again = "Fix the file, or export the recipe again with `modeldesk recipes export NAME -o FILE`."
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InvalidInput(f"{path} does not exist.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{path.name} is not JSON: {exc}.") from None
-    rv = services.recipes.import_json(data, name=args.name)
+        raise InvalidInput(f"{path} does not exist.", hint="Check the path.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder; name a recipe .json file in it.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text, so not a recipe file.", hint=again) from None
+    except OSError as exc:
+        raise InvalidInput(f"{path} cannot be read: {exc.strerror}.") from None
+    if not text.strip():
+        raise InvalidInput(f"{path} is empty.", hint=again)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            hint=again,
+        ) from None
+    try:
+        rv = services.recipes.import_json(data, name=args.name)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}", hint=exc.hint) from None
     return rv.to_dict(), f"Stored {rv.ref} ({len(rv.steps)} steps)."

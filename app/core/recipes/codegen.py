@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.recipes.steps import SPECS, describe
 
 if TYPE_CHECKING:
-    from app.core.recipes.service import RecipeVersion
+    from app.core.recipes.entities import RecipeVersion
 
 
 def runtime_source() -> str:

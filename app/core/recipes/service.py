@@ -8,16 +8,13 @@
     export_json / import_json / export_python
 
 Recipe versions are immutable JSON: a change is saved as the next version, so a model trained
-with ``churn-features@2`` always meant the same steps.
+with ``churn-features@2`` always meant the same steps. The snapshots it returns are in
+``entities``, the preview machinery in ``preview``, the usage queries in ``usage``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -26,8 +23,20 @@ from sqlalchemy.exc import IntegrityError
 from app.core.errors import InvalidInput, NotFound
 from app.core.progress import NullProgress, Progress, SubProgress
 from app.core.recipes import runtime
-from app.core.recipes.steps import column_flow, describe, validate_steps
-from app.core.store.models_recipes import RecipeRow, RecipeUsageRow, RecipeVersionRow
+from app.core.recipes.entities import (
+    Recipe,
+    RecipeVersion,
+    Usage,
+    now,
+    parse_ref,
+    steps_sha256,
+    user_error,
+    version_from_row,
+)
+from app.core.recipes.preview import PrefixCache, Preview, compare, preview_steps
+from app.core.recipes.steps import validate_steps
+from app.core.recipes.usage import build_catalog, list_usages, model_versions, record_usage
+from app.core.store.models_recipes import RecipeRow, RecipeVersionRow
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,233 +48,36 @@ if TYPE_CHECKING:
 FORMAT = "modeldesk-recipe"
 FORMAT_VERSION = 1
 
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "PrefixCache",
+    "Preview",
+    "Recipe",
+    "RecipeService",
+    "RecipeVersion",
+    "Usage",
+    "compare",
+    "parse_ref",
+    "preview_steps",
+    "steps_sha256",
+    "user_error",
+]
 
-def _now() -> datetime:
-    return datetime.now(UTC)
 
+def recipe_name(name: Any) -> str:
+    """A usable recipe name (the dataset rules: no '@', no control characters, not empty)."""
+    import re
 
-def steps_sha256(steps: list[dict[str, Any]]) -> str:
-    text = json.dumps(steps, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    name, sep, version = ref.strip().rpartition("@")
-    if not sep:
-        return ref.strip(), None
-    if not version.isdigit():
+    clean = name.strip() if isinstance(name, str) else ""
+    if not clean:
+        raise InvalidInput("A recipe needs a name.", hint="Give it one, e.g. churn-features.")
+    if len(clean) > 200 or re.search(r"[@\x00-\x1f\x7f]", clean):
         raise InvalidInput(
-            f"'{ref}' is not a recipe reference.", hint="Write NAME or NAME@VERSION."
+            f"The recipe name '{clean[:60]}' is too long or contains '@' or a control character.",
+            hint="'@' separates a name from its version (name@2); choose another name.",
         )
-    return name.strip(), int(version)
-
-
-def user_error(exc: runtime.RecipeError, where: str = "") -> InvalidInput:
-    """A runtime error as the error people see (the runtime cannot import ours)."""
-    return InvalidInput(f"{where}{exc}", hint="Edit the step, or fix the data it reads.")
-
-
-@dataclass(frozen=True)
-class RecipeVersion:
-    id: int
-    recipe_id: int
-    name: str
-    version: int
-    steps: list[dict[str, Any]]
-    steps_sha256: str
-    note: str
-    description: str
-    created_at: datetime
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    @property
-    def needs(self) -> list[str]:
-        return column_flow(self.steps)[0]
-
-    @property
-    def produces(self) -> list[str]:
-        return column_flow(self.steps)[1]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "version": self.version,
-            "ref": self.ref,
-            "description": self.description,
-            "note": self.note,
-            "steps": self.steps,
-            "descriptions": [describe(s) for s in self.steps],
-            "needs": self.needs,
-            "produces": self.produces,
-            "steps_sha256": self.steps_sha256,
-            "created_at": self.created_at.isoformat(),
-        }
-
-    def transformer(self) -> runtime.RecipeTransformer:
-        return runtime.RecipeTransformer(steps=self.steps, name=self.name, version=self.version)
-
-
-@dataclass(frozen=True)
-class Recipe:
-    id: int
-    name: str
-    description: str
-    created_at: datetime
-    versions: tuple[RecipeVersion, ...] = field(default=())
-
-    @property
-    def latest(self) -> RecipeVersion:
-        return self.versions[-1]
-
-
-@dataclass(frozen=True)
-class Usage:
-    kind: str  # dataset | run
-    recipe: str  # name@version
-    dataset: str | None  # the version made (kind dataset)
-    input: str | None  # the version it was applied to
-    run_id: int | None
-    created_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "recipe": self.recipe,
-            "dataset": self.dataset,
-            "input": self.input,
-            "run_id": self.run_id,
-            "created_at": self.created_at.isoformat(),
-        }
-
-
-@dataclass(frozen=True)
-class Preview:
-    """The sample before and after the chosen step, and what the step changed."""
-
-    before: pd.DataFrame
-    after: pd.DataFrame
-    changed: tuple[str, ...]  # columns whose values differ
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    summary: dict[str, dict[str, int]]  # before/after → rows, columns, missing
-    seconds: float
-    upto: int
-
-
-def _summary(frame: pd.DataFrame) -> dict[str, int]:
-    return {
-        "rows": len(frame),
-        "columns": frame.shape[1],
-        "missing": int(frame.isna().to_numpy().sum()),
-    }
-
-
-def compare(before: pd.DataFrame, after: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
-    """(changed, added, removed) columns between two frames of the same rows."""
-    added = [c for c in after.columns if c not in before.columns]
-    removed = [c for c in before.columns if c not in after.columns]
-    changed = []
-    if not before.index.equals(after.index) and after.index.isin(before.index).all():
-        before = before.loc[after.index]  # a row step: compare the rows it kept
-    same_rows = len(before) == len(after) and before.index.equals(after.index)
-    for c in after.columns:
-        if c in added:
-            continue
-        if not same_rows:
-            changed.append(c)
-            continue
-        a, b = before[c], after[c]
-        if a.dtype != b.dtype or not a.equals(b):
-            changed.append(c)
-    return changed, added, removed
-
-
-class PrefixCache:
-    """Results of the first k steps on a sample, so editing step k re-runs from step k only.
-
-    Keyed by the sample's identity and the SHA-256 of the prefix's steps; a row step
-    (which runs first, on the raw rows) makes its prefix be computed again from the start.
-    """
-
-    def __init__(self, size: int = 48) -> None:
-        import threading
-        from collections import OrderedDict
-
-        self._size = size
-        self._items: OrderedDict[tuple[int, int, str], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, frame: Any, prefix: list[dict[str, Any]]) -> Any:
-        key = (id(frame), len(frame), steps_sha256(prefix))
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, frame: Any, prefix: list[dict[str, Any]], result: Any) -> None:
-        key = (id(frame), len(frame), steps_sha256(prefix))
-        with self._lock:
-            self._items[key] = (frame, result)  # keeps the sample alive: its id stays unique
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def prefix(self, frame: Any, steps: list[dict[str, Any]], k: int) -> Any:
-        """The frame after ``steps[:k]``, from the longest cached prefix."""
-        start, current = 0, frame
-        for j in range(k, 0, -1):
-            hit = self.get(frame, steps[:j])
-            if hit is not None:
-                start, current = j, hit[1]
-                break
-        for j in range(start, k):
-            step = steps[j]
-            if step.get("enabled", True) and step["op"] in runtime.ROW_OPS:
-                current = runtime.apply_recipe(frame, steps[: j + 1])
-            else:
-                current = runtime.apply_recipe(current, [step])
-            self.put(frame, steps[: j + 1], current)
-        return current
-
-
-_PREVIEWS = PrefixCache()
-
-
-def preview_steps(
-    frame: pd.DataFrame,
-    steps: list[dict[str, Any]],
-    upto: int | None = None,
-    *,
-    cache: PrefixCache | None = _PREVIEWS,
-) -> Preview:
-    """Run ``steps[:upto]`` then step ``upto`` on the sample (the panel's job body)."""
-    t0 = time.perf_counter()
-    steps = list(steps)
-    upto = len(steps) - 1 if upto is None else upto
-    try:
-        if cache is None:
-            before = runtime.apply_recipe(frame, steps[:upto]) if upto > 0 else frame
-            after = runtime.apply_recipe(frame, steps[: upto + 1]) if steps else before
-        else:
-            before = cache.prefix(frame, steps, upto)
-            after = cache.prefix(frame, steps, upto + 1) if steps else before
-    except runtime.RecipeError as exc:
-        raise user_error(exc) from None
-    changed, added, removed = compare(before, after)
-    return Preview(
-        before=before,
-        after=after,
-        changed=tuple(changed),
-        added=tuple(added),
-        removed=tuple(removed),
-        summary={"before": _summary(before), "after": _summary(after)},
-        seconds=time.perf_counter() - t0,
-        upto=upto,
-    )
+    return clean
 
 
 class RecipeService:
@@ -288,16 +100,14 @@ class RecipeService:
 
         Steps identical to the latest version's are not stored again: that version returns.
         """
-        from app.core.datasets import validate_name
-
-        name = validate_name(name)
+        name = recipe_name(name)
         clean = validate_steps(steps)
         sha = steps_sha256(clean)
 
         def write(s: Any) -> int:
             recipe = s.scalar(select(RecipeRow).where(RecipeRow.name == name))
             if recipe is None:
-                recipe = RecipeRow(name=name, description=description or "", created_at=_now())
+                recipe = RecipeRow(name=name, description=description or "", created_at=now())
                 s.add(recipe)
                 s.flush()
             elif description is not None:
@@ -324,7 +134,7 @@ class RecipeService:
                 steps=clean,
                 steps_sha256=sha,
                 note=note,
-                created_at=_now(),
+                created_at=now(),
             )
             s.add(row)
             s.flush()
@@ -346,7 +156,7 @@ class RecipeService:
             names = {r.id: r for r in recipes}
             for row in rows:
                 r = names[row.recipe_id]
-                by_recipe.setdefault(row.recipe_id, []).append(_version(row, r))
+                by_recipe.setdefault(row.recipe_id, []).append(version_from_row(row, r))
             return [
                 Recipe(r.id, r.name, r.description, r.created_at, tuple(by_recipe.get(r.id, [])))
                 for r in recipes
@@ -378,7 +188,7 @@ class RecipeService:
             row = s.get(RecipeVersionRow, version_id)
             if row is None:
                 raise NotFound(f"No recipe version with id {version_id}.")
-            return _version(row, s.get(RecipeRow, row.recipe_id))
+            return version_from_row(row, s.get(RecipeRow, row.recipe_id))
 
     # -- using -----------------------------------------------------------------------------
 
@@ -390,7 +200,13 @@ class RecipeService:
                 f"Recipe {recipe.ref} needs column{'s' if len(missing) > 1 else ''} "
                 + ", ".join(f"'{c}'" for c in missing)
                 + f", which {where} lacks.",
-                hint="Its columns: " + ", ".join(columns[:40]),
+                hint="Pick a dataset version that has "
+                + ("them" if len(missing) > 1 else "it")
+                + ", or edit the recipe (`modeldesk recipes show "
+                + f"{recipe.ref}` lists what it reads). {where.capitalize()} has: "
+                + ", ".join(columns[:40])
+                + (" …" if len(columns) > 40 else "")
+                + ".",
             )
 
     def sample(self, dataset: DatasetVersion | str, rows: int = 1000) -> pd.DataFrame:
@@ -444,6 +260,13 @@ class RecipeService:
         except runtime.RecipeError as exc:
             raise user_error(exc, f"Recipe {rv.ref} on {version.ref}: ") from None
         progress.check_cancelled()
+        if len(out) == 0 and len(frame) > 0:
+            raise InvalidInput(
+                f"Recipe {rv.ref} leaves none of the {len(frame):,} rows of {version.ref}; "
+                "nothing was stored.",
+                hint="Loosen its row steps (filter, sample, drop duplicates, drop rows without "
+                "target) and try again.",
+            )
         table = pa.Table.from_pandas(out.reset_index(drop=True), preserve_index=False)
         identity = hashlib.sha256(
             f"{version.snapshot_sha256}|{rv.steps_sha256}".encode()
@@ -465,122 +288,23 @@ class RecipeService:
     def record_run(self, run_id: int, recipe_version_id: int, input_version_id: int | None) -> None:
         self._link(recipe_version_id, "run", run_id=run_id, input_id=input_version_id)
 
-    def _link(
-        self,
-        recipe_version_id: int,
-        kind: str,
-        *,
-        dataset_version_id: int | None = None,
-        run_id: int | None = None,
-        input_id: int | None = None,
-    ) -> None:
-        def write(s: Any) -> None:
-            exists = s.scalar(
-                select(RecipeUsageRow.id).where(
-                    RecipeUsageRow.recipe_version_id == recipe_version_id,
-                    RecipeUsageRow.kind == kind,
-                    RecipeUsageRow.dataset_version_id == dataset_version_id,
-                    RecipeUsageRow.run_id == run_id,
-                )
-            )
-            if exists is None:
-                s.add(
-                    RecipeUsageRow(
-                        recipe_version_id=recipe_version_id,
-                        kind=kind,
-                        dataset_version_id=dataset_version_id,
-                        input_version_id=input_id,
-                        run_id=run_id,
-                        created_at=_now(),
-                    )
-                )
-
-        self.store.write(write)
+    def _link(self, recipe_version_id: int, kind: str, **ids: int | None) -> None:
+        record_usage(self.store, recipe_version_id, kind, **ids)
 
     def usages(self, ref: str | None = None) -> list[Usage]:
-        from app.core.store.models import DatasetRow, DatasetVersionRow
-
+        """Datasets made and runs trained with a recipe (all versions, or ``name@V``)."""
         wanted = None
         if ref is not None:
             name, number = parse_ref(ref)
             recipe = self.get(name)
             wanted = [v.id for v in recipe.versions if number is None or v.version == number]
-        with self.store.session() as s:
-            query = select(RecipeUsageRow).order_by(RecipeUsageRow.id)
-            if wanted is not None:
-                query = query.where(RecipeUsageRow.recipe_version_id.in_(wanted))
-            out = []
-            refs: dict[int | None, str | None] = {None: None}
-
-            def dref(vid: int | None) -> str | None:
-                if vid not in refs:
-                    row = s.get(DatasetVersionRow, vid)
-                    ds = s.get(DatasetRow, row.dataset_id) if row else None
-                    refs[vid] = f"{ds.name}@{row.version}" if row and ds else None
-                return refs[vid]
-
-            for u in s.scalars(query):
-                rv = s.get(RecipeVersionRow, u.recipe_version_id)
-                recipe_row = s.get(RecipeRow, rv.recipe_id)
-                out.append(
-                    Usage(
-                        kind=u.kind,
-                        recipe=f"{recipe_row.name}@{rv.version}",
-                        dataset=dref(u.dataset_version_id),
-                        input=dref(u.input_version_id),
-                        run_id=u.run_id,
-                        created_at=u.created_at,
-                    )
-                )
-            return out
+        return list_usages(self.store, wanted)
 
     def catalog(self) -> list[dict[str, Any]]:
         """Every recipe's latest version: steps, needed and produced columns, its users."""
         usages = self.usages()
-        models = self._model_versions([u.run_id for u in usages if u.run_id is not None])
-        out = []
-        for recipe in self.list():
-            latest = recipe.latest
-            mine = [u for u in usages if u.recipe.split("@")[0] == recipe.name]
-            out.append(
-                {
-                    "name": recipe.name,
-                    "description": recipe.description,
-                    "latest": latest.version,
-                    "versions": len(recipe.versions),
-                    "steps": [describe(s) for s in latest.steps],
-                    "needs": latest.needs,
-                    "produces": latest.produces,
-                    "datasets": sorted({u.dataset for u in mine if u.dataset}),
-                    "runs": sorted({u.run_id for u in mine if u.run_id is not None}),
-                    "model_versions": sorted(
-                        {m for u in mine if u.run_id in models for m in models[u.run_id]}
-                    ),
-                }
-            )
-        return out
-
-    def _model_versions(self, run_ids: list[int]) -> dict[int, list[str]]:
-        """name@version of registered models per run (empty before the registry exists)."""
-        from sqlalchemy import text
-
-        if not run_ids:
-            return {}
-        try:
-            with self.store.session() as s:
-                rows = s.execute(
-                    text(
-                        "SELECT mv.run_id, rm.name, mv.version FROM model_versions mv "
-                        "JOIN registered_models rm ON rm.id = mv.model_id"
-                    )
-                ).all()
-        except Exception:  # the registry's tables are not there (yet): no model versions
-            return {}
-        out: dict[int, list[str]] = {}
-        for run_id, name, version in rows:
-            if run_id in run_ids:
-                out.setdefault(run_id, []).append(f"{name}@{version}")
-        return out
+        runs = [u.run_id for u in usages if u.run_id is not None]
+        return build_catalog(self.list(), usages, model_versions(self.store, runs))
 
     # -- export and import -----------------------------------------------------------------
 
@@ -597,19 +321,41 @@ class RecipeService:
         }
 
     def import_json(self, data: Any, *, name: str | None = None) -> RecipeVersion:
+        """Store an exported recipe as the next version of its name (or ``name``).
+
+        Everything is checked (format, name, every step) before anything is written."""
+        hint = "Export one with `modeldesk recipes export NAME -o FILE.json`."
         if not isinstance(data, dict) or data.get("format") != FORMAT:
+            found = "a list" if isinstance(data, list) else type(data).__name__
+            if isinstance(data, dict):
+                found = f"format {data.get('format')!r}" if "format" in data else "no 'format'"
             raise InvalidInput(
-                "This is not a ModelDesk recipe file.",
-                hint="Export one with `modeldesk recipes export NAME -o FILE.json`.",
+                f"This is not a ModelDesk recipe file (it has {found}; a recipe file is an "
+                f'object with "format": "{FORMAT}").',
+                hint=hint,
             )
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
-            raise InvalidInput("This recipe file was written by a newer ModelDesk.")
+        version = data.get("format_version", 1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InvalidInput(
+                f"'format_version' must be a whole number; got {version!r}.", hint=hint
+            )
+        if version > FORMAT_VERSION:
+            raise InvalidInput(
+                f"This recipe file is format {version}; this ModelDesk reads up to "
+                f"{FORMAT_VERSION}.",
+                hint="Upgrade ModelDesk, or export the recipe again from the version used.",
+            )
         target = name or data.get("name")
-        if not target:
+        if not target or not isinstance(target, str):
             raise InvalidInput("The recipe file has no name.", hint="Give one with --name.")
+        if "steps" not in data:
+            raise InvalidInput("The recipe file has no 'steps' list.", hint=hint)
+        for key in ("description", "note"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise InvalidInput(f"'{key}' must be text; got {data[key]!r}.")
         return self.save(
             target,
-            data.get("steps", []),
+            data["steps"],
             description=data.get("description") or None,
             note=data.get("note") or f"imported from {data.get('name')}@{data.get('version')}",
         )
@@ -618,17 +364,3 @@ class RecipeService:
         from app.core.recipes.codegen import render_module
 
         return render_module(self.resolve(ref))
-
-
-def _version(row: RecipeVersionRow, recipe: RecipeRow) -> RecipeVersion:
-    return RecipeVersion(
-        id=row.id,
-        recipe_id=row.recipe_id,
-        name=recipe.name,
-        version=row.version,
-        steps=list(row.steps or []),
-        steps_sha256=row.steps_sha256,
-        note=row.note,
-        description=recipe.description,
-        created_at=row.created_at,
-    )

@@ -234,8 +234,18 @@ def _fail(index: int, step: dict, message: str, hint: str | None = None) -> Inva
 def validate_step(step: Any, index: int = 0) -> dict[str, Any]:
     """A clean copy of one step, or ``InvalidInput`` naming the step and parameter."""
     if not isinstance(step, dict) or "op" not in step:
-        raise InvalidInput(f"Step {index + 1} is not an object with an 'op'.")
-    s = spec(str(step["op"]))
+        raise InvalidInput(
+            f"Step {index + 1} is not an object with an 'op'.",
+            hint='A step looks like {"op": "impute", "columns": ["age"], "strategy": "median"}.',
+        )
+    if str(step["op"]) not in SPECS:
+        raise _fail(
+            index,
+            step,
+            f"'{step['op']}' is not a recipe step.",
+            hint="Step types: " + ", ".join(SPECS) + ".",
+        )
+    s = SPECS[str(step["op"])]
     known = {p.name for p in s.params} | {"op", "enabled", "note"}
     unknown = sorted(set(step) - known)
     if unknown:
@@ -334,10 +344,60 @@ def _check_combination(index: int, step: dict) -> None:
 
 def validate_steps(steps: Any) -> list[dict[str, Any]]:
     if not isinstance(steps, list | tuple):
-        raise InvalidInput("A recipe's steps must be a list.")
+        raise InvalidInput(
+            "A recipe's steps must be a list.",
+            hint='Write "steps": [{"op": …}, …], one object per step, in order.',
+        )
     clean = [validate_step(s, i) for i, s in enumerate(steps)]
     _check_row_steps(clean)
+    _check_removed_columns(clean)
     return clean
+
+
+def _removes(step: dict[str, Any]) -> list[str]:
+    """Columns a step takes away (``keep`` is handled apart: it removes the unnamed ones)."""
+    op = step["op"]
+    if op == "drop":
+        return list(step["columns"])
+    if op == "rename":
+        return [old for old in step["mapping"] if old not in step["mapping"].values()]
+    if op in ("onehot", "target_encode") and step.get("drop_original", True):
+        return list(step["columns"])
+    return []
+
+
+def _check_removed_columns(steps: list[dict[str, Any]]) -> None:
+    """A step cannot read a column an earlier step dropped, renamed, encoded away or did not
+    keep: said when the recipe is saved, not when it first meets data."""
+    gone: dict[str, int] = {}  # column → index of the step that removed it
+    kept: tuple[int, set[str]] | None = None  # the last ``keep`` and what is left after it
+    for i, step in enumerate(steps):
+        if not step.get("enabled", True) or SPECS[step["op"]].training_only:
+            continue  # row steps run first, on the raw rows
+        reads, made = column_flow([step])
+        for c in reads:
+            by = gone.get(c)
+            if by is None and kept is not None and c not in kept[1]:
+                by = kept[0]
+            if by is not None:
+                verb = "does not keep" if steps[by]["op"] == "keep" else "removes"
+                raise _fail(
+                    i,
+                    step,
+                    f"it reads column '{c}', which step {by + 1} ({describe(steps[by])}) {verb}.",
+                    hint=f"Move this step above step {by + 1}, or read another column.",
+                )
+        if step["op"] == "keep":
+            kept = (i, set(step["columns"]))
+            gone = {c: j for c, j in gone.items() if c not in kept[1]}
+        for c in _removes(step):
+            gone[c] = i
+            if kept is not None:
+                kept[1].discard(c)
+        for c in made:
+            gone.pop(c, None)
+            if kept is not None:
+                kept[1].add(c)
 
 
 def _check_row_steps(steps: list[dict[str, Any]]) -> None:

@@ -18,33 +18,23 @@ Signals: ``preview_ready(object)`` (the ``Preview``), ``recipe_saved(object)``
 (``RecipeVersion``), ``dataset_made(object)`` (the new ``DatasetVersion``).
 Messages: ``ModelDeskError``s go to the ``MessageBar``; anything else opens the error dialog.
 
+Parts: ``prepare_steps_list`` (the list model and its undo commands), ``prepare_step_form``
+(the step dialog), ``prepare_preview`` (the preview job, table and summary line).
+
 ``python -m app.ui.panels.prepare_panel [--store URL]`` opens the panel alone.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QMimeData,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSignalBlocker,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShowEvent, QUndoCommand, QUndoStack
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -59,9 +49,23 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.core.recipes.steps import KINDS, SPECS, describe, validate_step
+from app.core.recipes.steps import KINDS, SPECS, validate_step
 from app.ui.job_bridge import JobBridge
-from app.ui.widgets.dataframe_model import DataFrameModel
+from app.ui.panels.prepare_preview import (
+    SAMPLE_ROWS,
+    PreviewModel,
+    compute_preview,
+    summary_text,
+)
+from app.ui.panels.prepare_step_form import StepDialog
+from app.ui.panels.prepare_steps_list import (
+    MIME,
+    AddStep,
+    EditStep,
+    MoveStep,
+    RemoveStep,
+    StepListModel,
+)
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
@@ -71,11 +75,8 @@ if TYPE_CHECKING:
     from app.core.recipes import Preview, RecipeService
     from app.jobs.runner import JobRunner
 
-SAMPLE_ROWS = 1000
 NEW_RECIPE = "(new recipe)"
-MIME = "application/x-modeldesk-step-row"
-_HIGHLIGHT = QColor(255, 236, 179)
-_ADDED = QColor(200, 230, 201)
+__all__ = ["MIME", "SAMPLE_ROWS", "PreparePanel", "StepDialog", "build_panel", "compute_preview"]
 
 
 # -- job bodies (worker threads) ----------------------------------------------------------------
@@ -94,18 +95,6 @@ def load_full(datasets: DatasetService, version: DatasetVersion, *, progress: An
     return datasets.load_table(version).to_pandas()
 
 
-def compute_preview(frame: Any, steps: list[dict], upto: int | None, *, progress: Any) -> Any:
-    """The preview and, for the table, its 'after' frame as Arrow (made here, off the GUI)."""
-    import pyarrow as pa
-
-    from app.core.recipes import preview_steps
-
-    result = preview_steps(frame, steps, upto)
-    shown = result.after.head(SAMPLE_ROWS)
-    table = pa.Table.from_pandas(shown.reset_index(drop=True), preserve_index=False)
-    return result, table
-
-
 def save_recipe(recipes: RecipeService, name: str, steps: list[dict], *, progress: Any) -> Any:
     return recipes.save(name, steps)
 
@@ -114,290 +103,6 @@ def apply_recipe(
     recipes: RecipeService, dataset: str, recipe: str, out: str | None, *, progress: Any
 ) -> Any:
     return recipes.apply(dataset, recipe, name=out, progress=progress)
-
-
-# -- the recipe as a list model -----------------------------------------------------------------
-
-
-class StepListModel(QAbstractListModel):
-    """The steps; checkable (enabled), movable by drag and drop.
-
-    Drops do not move rows themselves: they ask ``move_requested(src, dest)``, which the panel
-    turns into an undoable command that calls ``move``.
-    """
-
-    move_requested = Signal(int, int)
-    toggle_requested = Signal(int, bool)
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._steps: list[dict[str, Any]] = []
-
-    def steps(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._steps)
-
-    def step(self, row: int) -> dict[str, Any]:
-        return copy.deepcopy(self._steps[row])
-
-    def set_steps(self, steps: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self._steps = copy.deepcopy(steps)
-        self.endResetModel()
-
-    def insert(self, row: int, step: dict[str, Any]) -> None:
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._steps.insert(row, copy.deepcopy(step))
-        self.endInsertRows()
-
-    def remove(self, row: int) -> dict[str, Any]:
-        self.beginRemoveRows(QModelIndex(), row, row)
-        step = self._steps.pop(row)
-        self.endRemoveRows()
-        return step
-
-    def replace(self, row: int, step: dict[str, Any]) -> None:
-        self._steps[row] = copy.deepcopy(step)
-        index = self.index(row)
-        self.dataChanged.emit(index, index)
-
-    def move(self, src: int, dest: int) -> None:
-        """Move row ``src`` so that it ends at position ``dest``."""
-        if src == dest:
-            return
-        qt_dest = dest + 1 if dest > src else dest
-        self.beginMoveRows(QModelIndex(), src, src, QModelIndex(), qt_dest)
-        self._steps.insert(dest, self._steps.pop(src))
-        self.endMoveRows()
-
-    # -- Qt model API ------------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._steps)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        step = self._steps[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{index.row() + 1}. {describe(step)}"
-        if role == Qt.ItemDataRole.CheckStateRole:
-            on = step.get("enabled", True)
-            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.ToolTipRole:
-            spec = SPECS[step["op"]]
-            extra = " Runs on training rows only, never at prediction time." * spec.training_only
-            learn = " Learns its values from the training rows." * spec.learns
-            return f"{spec.title} ({spec.kind}).{extra}{learn}\n{json.dumps(step)}"
-        if role == Qt.ItemDataRole.ForegroundRole and not step.get("enabled", True):
-            return QBrush(QColor(150, 150, 150))
-        return None
-
-    def setData(self, index: Any, value: Any, role: int = 0) -> bool:
-        if role == Qt.ItemDataRole.CheckStateRole and index.isValid():
-            on = Qt.CheckState(value) == Qt.CheckState.Checked
-            self.toggle_requested.emit(index.row(), on)
-            return True
-        return False
-
-    def flags(self, index: Any) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if not index.isValid():
-            return base | Qt.ItemFlag.ItemIsDropEnabled
-        return base | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled
-
-    def supportedDropActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def mimeTypes(self) -> list[str]:
-        return [MIME]
-
-    def mimeData(self, indexes: Any) -> QMimeData:
-        mime = QMimeData()
-        if indexes:
-            mime.setData(MIME, str(indexes[0].row()).encode())
-        return mime
-
-    def dropMimeData(self, data: Any, action: Any, row: int, column: int, parent: Any) -> bool:
-        if not data.hasFormat(MIME):
-            return False
-        src = int(bytes(data.data(MIME)).decode())
-        if row < 0:
-            row = parent.row() if parent.isValid() else len(self._steps)
-        dest = row - 1 if row > src else row
-        dest = max(0, min(dest, len(self._steps) - 1))
-        if dest != src:
-            self.move_requested.emit(src, dest)
-        return False  # the command moved it; Qt must not remove the source row
-
-
-# -- undoable edits --------------------------------------------------------------------------
-
-
-class AddStep(QUndoCommand):
-    def __init__(self, model: StepListModel, row: int, step: dict[str, Any]) -> None:
-        super().__init__(f"Add {SPECS[step['op']].title.lower()}")
-        self.model, self.row, self.new = model, row, step
-
-    def redo(self) -> None:
-        self.model.insert(self.row, self.new)
-
-    def undo(self) -> None:
-        self.model.remove(self.row)
-
-
-class RemoveStep(QUndoCommand):
-    def __init__(self, model: StepListModel, row: int) -> None:
-        super().__init__("Delete step")
-        self.model, self.row = model, row
-        self.old = model.step(row)
-
-    def redo(self) -> None:
-        self.model.remove(self.row)
-
-    def undo(self) -> None:
-        self.model.insert(self.row, self.old)
-
-
-class EditStep(QUndoCommand):
-    def __init__(self, model: StepListModel, row: int, step: dict[str, Any], text: str) -> None:
-        super().__init__(text)
-        self.model, self.row, self.new = model, row, step
-        self.old = model.step(row)
-
-    def redo(self) -> None:
-        self.model.replace(self.row, self.new)
-
-    def undo(self) -> None:
-        self.model.replace(self.row, self.old)
-
-
-class MoveStep(QUndoCommand):
-    def __init__(self, model: StepListModel, src: int, dest: int) -> None:
-        super().__init__("Move step")
-        self.model, self.src, self.dest = model, src, dest
-
-    def redo(self) -> None:
-        self.model.move(self.src, self.dest)
-
-    def undo(self) -> None:
-        self.model.move(self.dest, self.src)
-
-
-# -- the step form -------------------------------------------------------------------------------
-
-
-class StepDialog(QDialog):
-    """A form made from the step's parameters; ``step()`` is the checked result."""
-
-    def __init__(self, op: str, step: dict[str, Any] | None, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        spec = SPECS[op]
-        self.setWindowTitle(spec.title)
-        self._op = op
-        self._fields: dict[str, Any] = {}
-        self.error = QLabel("")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020")
-        form = QFormLayout()
-        step = step or {}
-        for p in spec.params:
-            value = step.get(p.name, p.default)
-            if p.choices:
-                w = QComboBox()
-                w.addItems(list(p.choices))
-                if value is not None:
-                    w.setCurrentText(str(value))
-            else:
-                w = QLineEdit()
-                if isinstance(value, list):
-                    value = ", ".join(str(v) for v in value)
-                elif isinstance(value, dict):
-                    value = json.dumps(value)
-                w.setText("" if value is None else str(value))
-                if p.type == "mapping":
-                    w.setPlaceholderText('{"old": "new"}')
-                elif p.type in ("columns", "floats"):
-                    w.setPlaceholderText("comma-separated")
-            w.setObjectName(f"step-{p.name}")
-            self._fields[p.name] = (p, w)
-            form.addRow(p.name.replace("_", " ") + ("*" if p.required else ""), w)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._on_ok)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
-        self._result: dict[str, Any] | None = None
-
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"op": self._op}
-        for name, (p, w) in self._fields.items():
-            text = w.currentText() if isinstance(w, QComboBox) else w.text().strip()
-            if text == "":
-                continue
-            if p.type == "mapping":
-                try:
-                    out[name] = json.loads(text)
-                except json.JSONDecodeError:
-                    out[name] = text  # validate_step names the problem
-            elif p.type == "any":
-                try:
-                    out[name] = json.loads(text)
-                except json.JSONDecodeError:
-                    out[name] = text
-            else:
-                out[name] = text
-        return out
-
-    def _on_ok(self) -> None:
-        try:
-            self._result = validate_step(self.values())
-        except ModelDeskError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
-
-    def step(self) -> dict[str, Any] | None:
-        return self._result
-
-
-# -- the preview table ---------------------------------------------------------------------------
-
-
-class PreviewModel(DataFrameModel):
-    """The 'after' sample; changed columns tinted yellow, added ones green."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(None, parent)
-        self.changed: set[str] = set()
-        self.added: set[str] = set()
-
-    def set_preview(self, table: Any, changed: set[str], added: set[str]) -> None:
-        self.changed, self.added = changed, added
-        self.set_table(table)
-
-    def _tint(self, column: int) -> QColor | None:
-        name = self.column_names()[column] if column < self.columnCount() else None
-        if name in self.added:
-            return _ADDED
-        if name in self.changed:
-            return _HIGHLIGHT
-        return None
-
-    def data(self, index: Any, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.BackgroundRole:
-            tint = self._tint(index.column())
-            return QBrush(tint) if tint is not None else None
-        return super().data(index, role)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.BackgroundRole:
-            tint = self._tint(section)
-            return QBrush(tint) if tint is not None else None
-        return super().headerData(section, orientation, role)
 
 
 # -- the panel -------------------------------------------------------------------------------
@@ -428,6 +133,7 @@ class PreparePanel(QWidget):
         self._preview_bridge: JobBridge | None = None
         self._sample_job = 0
         self.preview: Preview | None = None
+        self.step_dialog: StepDialog | None = None  # the open step form, if any
 
         self.messages = MessageBar()
         self.dataset_combo = QComboBox()
@@ -585,21 +291,28 @@ class PreparePanel(QWidget):
             self.undo_stack.push(MoveStep(self.model, src, dest))
             self.list.setCurrentIndex(self.model.index(dest))
 
-    def add_step_dialog(self, op: str) -> None:
-        dialog = StepDialog(op, None, self)
-        if dialog.exec() and dialog.step() is not None:
-            self.add_step(dialog.step())
+    def add_step_dialog(self, op: str) -> StepDialog:
+        """Open the form for a new ``op`` step; OK (once valid) appends it to the recipe."""
+        row = self.model.rowCount()
+        dialog = self._open_dialog(StepDialog(op, None, self, index=row))
+        dialog.accepted.connect(lambda: self.add_step(dialog.step()))
+        return dialog
 
-    def edit_step_dialog(self, row: int) -> None:
+    def edit_step_dialog(self, row: int) -> StepDialog | None:
+        """Open the form on step ``row``; OK replaces it (keeping it disabled if it was)."""
         if not 0 <= row < self.model.rowCount():
-            return
+            return None
         step = self.model.step(row)
-        dialog = StepDialog(step["op"], step, self)
-        if dialog.exec() and dialog.step() is not None:
+        dialog = self._open_dialog(StepDialog(step["op"], step, self, index=row))
+
+        def accepted() -> None:
             new = dialog.step()
             if not step.get("enabled", True):
                 new["enabled"] = False
             self.edit_step(row, new)
+
+        dialog.accepted.connect(accepted)
+        return dialog
 
     def reload(self) -> None:
         self._start(
@@ -766,23 +479,7 @@ class PreparePanel(QWidget):
             return  # a newer preview is on its way: never show a stale one
         preview, table = result
         self.preview = preview
-        b, a = preview.summary["before"], preview.summary["after"]
-        step = self.steps()[preview.upto] if preview.upto < len(self.steps()) else None
-        where = f"step {preview.upto + 1} ({describe(step)})" if step else "the recipe"
-        changes = []
-        if preview.added:
-            changes.append("added " + ", ".join(preview.added))
-        if preview.changed:
-            changes.append("changed " + ", ".join(preview.changed))
-        if preview.removed:
-            changes.append("removed " + ", ".join(preview.removed))
-        self.summary.setText(
-            f"After {where}: rows {b['rows']:,} → {a['rows']:,}; columns {b['columns']} → "
-            f"{a['columns']}; missing {b['missing']:,} → {a['missing']:,}"
-            f"{' (full data)' if self._full is not None else ''}. "
-            + ("; ".join(changes) or "No value changed.")
-            + f"  [{preview.seconds * 1000:.0f} ms]"
-        )
+        self.summary.setText(summary_text(preview, self.steps(), full=self._full is not None))
         self.preview_model.set_preview(table, set(preview.changed), set(preview.added))
         self.messages.clear()
         self.preview_ready.emit(preview)
@@ -796,6 +493,20 @@ class PreparePanel(QWidget):
         self.messages.info(f"Stored {version.ref} ({version.rows:,} rows).")
         self.dataset_made.emit(version)
         self.reload()
+
+    def _open_dialog(self, dialog: StepDialog) -> StepDialog:
+        """Window-modal, not blocking: the event loop (and the preview jobs) keep running."""
+        if self.step_dialog is not None:
+            self.step_dialog.close()
+        self.step_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _: self._on_dialog_finished(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_dialog_finished(self, dialog: StepDialog) -> None:
+        if self.step_dialog is dialog:
+            self.step_dialog = None
 
     # -- jobs --------------------------------------------------------------------------------
 
