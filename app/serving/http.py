@@ -34,6 +34,8 @@ from app.serving.predictor import BatchResult, PieceResult, Predictor
 from app.serving.schema import Signature
 
 JSON = "application/json"
+#: ``X-Prediction-Log: skip`` keeps a request's rows out of the prediction log
+SKIP_LOG_HEADER = b"x-prediction-log"
 OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready", "/ping", "/health"})
 ENDPOINTS = {
     "/invocations": "invocations",
@@ -138,6 +140,8 @@ class ModelServer:
         for piece, rid in zip(pieces, ids, strict=True):
             part = result.slice(start, start + piece.n)
             start += piece.n
+            if not piece.logged:
+                continue
             self.log.write(
                 self.signature.names,
                 piece.columns,
@@ -362,6 +366,8 @@ class ModelServer:
                 ctype = _header(scope, b"content-type") or "application/json"
                 piece = parse_mlflow(body, ctype.lower(), self.signature)
             self.signature.check(piece.columns)
+            # a deploy's smoke test is not traffic: it stays out of the drift monitor's log
+            piece.logged = _header(scope, SKIP_LOG_HEADER) != "skip"
         finally:
             batcher.arriving -= 1
         try:

@@ -28,6 +28,7 @@ class Piece:
     n: int
     want_proba: bool = False
     request_id: str | None = None
+    logged: bool = True  # False for traffic that is not real (a deploy's smoke test)
 
 
 def decode_json(body: bytes) -> Any:

@@ -50,12 +50,18 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_kept_out(services, mode
     actions = [(e.action, e.subject) for e in services.registry.audit_log("churn")]
     assert ("retrain.promoted", "churn@2") in actions
     assert ("retrain.kept_out", "churn@3") in actions
-    forced = [
+    [moved] = [
         e
         for e in services.registry.audit_log("churn", action="alias.set")
         if e.details.get("alias") == "champion" and e.subject == "churn@2"
     ]
-    assert forced and "same rows" in forced[0].details["reason"]
+    # no force: the policy decided on the two scores measured on the same rows
+    assert not moved.details["forced"] and moved.details["policy"]["allowed"]
+    assert moved.details["evidence"] == {
+        "metric": "roc_auc",
+        "data": "fresh@1",
+        "scores": {"1": pytest.approx(cmp.champion), "2": pytest.approx(cmp.challenger)},
+    }
 
 
 def test_retraining_needs_the_target(services, model):

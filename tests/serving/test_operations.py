@@ -85,11 +85,17 @@ def test_prediction_log_one_line_per_row_and_rotated(bundles, servers, predictio
     _, model, X = bundles["cancer"]
     rows = X.iloc[100:130]
     with server.client() as client:
+        skipped = client.post(  # a deploy's smoke test: answered, never logged
+            "/invocations",
+            json={"dataframe_records": records(rows.iloc[:3])},
+            headers={"x-request-id": "smoke", "x-prediction-log": "skip"},
+        )
         r = client.post(
             "/invocations",
             json={"dataframe_records": records(rows), "params": {"probabilities": True}},
             headers={"x-request-id": "log-test-1"},
         )
+    assert skipped.status_code == 200 and len(skipped.json()["predictions"]) == 3
     assert r.status_code == 200 and r.headers["x-request-id"] == "log-test-1"
     deadline = time.monotonic() + 10
     while True:
@@ -103,6 +109,7 @@ def test_prediction_log_one_line_per_row_and_rotated(bundles, servers, predictio
             break
         time.sleep(0.1)
     assert len(mine) == len(rows)
+    assert not [x for x in lines if x["request_id"] == "smoke"]  # written in order: before
     assert [m["prediction"] for m in mine] == model.predict(rows).tolist()
     assert mine[0]["inputs"] == records(rows)[0]
     assert mine[0]["proba"] == pytest.approx(

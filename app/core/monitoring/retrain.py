@@ -5,11 +5,11 @@ validation, seed) trained on a dataset version the user names; it becomes a new 
 the same model with the alias ``challenger``. Both are then scored on the same rows, the new
 data: the champion as it stands (it never saw them, so its score is out of sample) and the
 challenger by its cross-validation on them (mean and fold spread; each fold's score is out of
-sample too). Promotion to ``champion`` goes through the registry's ``set_alias`` policy.
-The registry's ``same_data`` rule refuses any candidate trained on other data than the
-champion, since its stored score would prove nothing; here both scores come from the same
-rows, so that one rule is overridden with a written reason (the audit log shows it as a
-forced move with the comparison). Any other refusal (a required tag) stands and is raised.
+sample too). Promotion to ``champion`` goes through the registry's ``set_alias`` policy with
+those two scores as its evidence: the registry's ``same_data`` rule refuses a candidate
+trained on other data when only the registered scores speak for it, but evidence measured on
+one dataset version lets the policy decide on the numbers. Any other refusal (a required tag)
+stands and is raised.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from typing import Any
 
 from app.core.errors import InvalidInput
 from app.core.progress import NullProgress, Progress, SubProgress
-
-COMPARABILITY = ("evaluated on other data", "cannot be compared", "has no '")
 
 
 @dataclass(frozen=True)
@@ -215,20 +213,14 @@ class Retrainer:
         )
 
     def _promote(self, champion: Any, challenger: Any, cmp: Comparison, data: str) -> None:
-        verdict = self.registry.check_promotion(challenger.model_name, challenger.version)
-        if verdict.allowed:
-            self.registry.set_alias(challenger.model_name, "champion", challenger.version)
-            return
-        others = [r for r in verdict.reasons if not any(k in r for k in COMPARABILITY)]
-        if others:  # a rule other than comparability refuses: let the registry say so (exit 3)
-            self.registry.set_alias(challenger.model_name, "champion", challenger.version)
-            return
-        spread = f" ± {cmp.challenger_std:.4f}" if cmp.challenger_std is not None else ""
-        reason = (
-            f"Champion/challenger on the same rows ({data}): {cmp.metric} "
-            f"{cmp.challenger:.4f}{spread} (challenger, cross-validated) against "
-            f"{cmp.champion:.4f} ({champion.ref} as it stands)."
-        )
+        """Move ``champion`` with the comparison as the policy's evidence: both scores come
+        from the same rows, so the policy decides on them (its ``min_gain``, its required
+        tags) and any refusal is the registry's to raise (exit code 3)."""
+        evidence = {
+            "metric": cmp.metric,
+            "data": data,
+            "scores": {champion.version: cmp.champion, challenger.version: cmp.challenger},
+        }
         self.registry.set_alias(
-            challenger.model_name, "champion", challenger.version, force=True, reason=reason
+            challenger.model_name, "champion", challenger.version, evidence=evidence
         )
