@@ -212,8 +212,9 @@ class DataPanel(QWidget):
             self._datasets.resolve,
             str(ref),
             name="Find dataset version",
-            done=lambda _bridge, version: self.select_version(version.id)
-            or self.refresh(select_version_id=version.id),
+            done=lambda _bridge, version: (
+                self.select_version(version.id) or self.refresh(select_version_id=version.id)
+            ),
         )
 
     def dataset_names(self) -> list[str]:
