@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -90,12 +91,18 @@ def test_drift_is_computed_on_what_a_running_container_logged(live, capsys) -> N
     predictions = _send(dep.port, shifted)
     assert len(predictions) == ROWS
 
-    # the log holds exactly what the container answered, one line per row
-    lines = [
-        json.loads(line)
-        for path in sorted(log_dir.glob("predictions-*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-    ]
+    # the log holds exactly what the container answered, one line per row; the server writes
+    # it after answering (off the request path), so the last lines may take a moment
+    deadline = time.monotonic() + 15
+    while True:
+        lines = [
+            json.loads(line)
+            for path in sorted(log_dir.glob("predictions-*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ]
+        if len(lines) >= ROWS or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert len(lines) == ROWS
     assert [line["prediction"] for line in lines] == predictions
     assert {(line["model"], line["version"]) for line in lines} == {("churn", 1)}

@@ -1,4 +1,5 @@
-"""A model trained with a recipe answers raw rows through ``modeldesk serve`` as in-process.
+"""A model trained with a recipe answers raw rows through ``modeldesk serve`` and its Docker
+image as in-process.
 
 The registered version is served by a real ``python -m app serve NAME@1`` subprocess on a
 free port; raw rows (missing values, an unseen and a rare category, rows the training-only
@@ -8,18 +9,23 @@ and must come back with exactly the in-process pipeline's predictions and probab
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
+from app.core.deploy import DeployService, RunOptions
 from app.core.recipes import runtime
 from app.core.training.request import TrainRequest
+from tests.deploy.conftest import base_image, docker_or_fail
 from tests.serving.conftest import ROOT, Server, free_port, wait_ready
 
 STEPS = [
@@ -145,3 +151,44 @@ def test_served_recipe_model_says_which_raw_column_is_missing(served) -> None:
         r = client.post("/invocations", json={"dataframe_records": payload})
     assert r.status_code == 422
     assert "Column 'visits' is missing" in r.text
+
+
+@pytest.mark.docker
+def test_container_answers_raw_rows_like_the_pipeline(served, services) -> None:
+    """The same version packaged as an image and run on the real daemon: the recipe travels
+    inside the model, so the container answers raw rows exactly as the pipeline does."""
+    docker_or_fail()
+    _, model, rows = served
+    cache = os.environ.get("MODELDESK_WHEEL_CACHE") or str(
+        Path(tempfile.gettempdir()) / "modeldesk-test-wheels"
+    )
+    deploy = DeployService(
+        services.store,
+        services.artifacts,
+        services.registry,
+        base_image=base_image(),
+        wheel_cache=Path(cache),
+    )
+    try:
+        dep = deploy.deploy("churner@1", RunOptions(memory="768m"))
+        assert dep.status == "running"
+        payload = json.loads(rows.to_json(orient="records"))
+        r = httpx.post(
+            f"http://127.0.0.1:{dep.port}/invocations",
+            json={"dataframe_records": payload, "params": {"probabilities": True}},
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["predictions"] == model.predict(rows).tolist()
+        np.testing.assert_allclose(
+            r.json()["probabilities"], model.predict_proba(rows), rtol=0, atol=1e-12
+        )
+    finally:
+        for active in deploy.deployments(active_only=True):
+            with contextlib.suppress(Exception):
+                deploy.stop(active.id)
+        client = deploy.client()
+        for image in deploy.images(include_failed=False):
+            with contextlib.suppress(Exception):
+                client.images.remove(image.image_id, force=True)
+        deploy.close()
