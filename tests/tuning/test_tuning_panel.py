@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -27,7 +28,9 @@ def panel(qtbot, services, runner, tmp_path):
     widget.close()
 
 
-def test_panel_shows_live_history_and_stop_ends_the_study_gracefully(qtbot, panel, services):
+def test_panel_shows_live_history_and_stop_ends_the_study_gracefully(
+    qtbot, panel, services, runner
+):
     from PySide6.QtCore import Qt
 
     panel.dataset_edit.setText("bc")
@@ -61,6 +64,31 @@ def test_panel_shows_live_history_and_stop_ends_the_study_gracefully(qtbot, pane
     assert next(d for d in plan.space["knn"].dims if d.name == "n_neighbors").high == 12
     qtbot.waitUntil(lambda: "stopped" in panel.status_label.text(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: panel.trials_model.rowCount() == len(trials), timeout=WAIT_MS)
+
+    # a double-clicked trial opens its run; the run's Study link opens the study again
+    number = panel.trials_model.table().column("number")[1].as_py()
+    expected = next(t.run_id for t in trials if t.number == number)
+    assert panel.trial_run_id(1) == expected
+    rect = panel.trials.visualRect(panel.trials_model.index(1, 0))
+    assert rect.isValid()
+    with qtbot.waitSignal(panel.open_requested, timeout=WAIT_MS) as opened:
+        # a double click is a press, a release, then the double-click press (as Qt sees it)
+        qtbot.mouseClick(panel.trials.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(panel.trials.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert opened.args == ["runs", expected]
+
+    from app.ui.main_window import PANEL_FACTORIES
+
+    runs = PANEL_FACTORIES["runs"](services, runner)
+    qtbot.addWidget(runs)
+    runs.select(expected)
+    study = runs.detail._fields["Study"]
+    qtbot.waitUntil(lambda: "live" in study.text(), timeout=WAIT_MS)
+    assert f"trial {number}" in study.text()
+    with qtbot.waitSignal(runs.open_requested, timeout=WAIT_MS) as back:
+        study.linkActivated.emit(re.search(r'href="([^"]*)"', study.text())[1])  # a click
+    assert back.args == ["tuning", "live"]
+    runs.close_jobs()
 
 
 def test_panel_names_a_bad_space_entry(qtbot, panel):

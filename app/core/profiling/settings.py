@@ -56,7 +56,7 @@ class ProfileSettings:
 
     target: str | None = None
     task: str = "auto"  # for the target: auto, classification or regression
-    sample_rows: int = 50_000  # rows for associations, target analysis and leakage checks
+    sample_rows: int = 20_000  # rows for associations, target analysis and leakage checks
     bins: int = 50  # histogram bins of numeric columns
     top_values: int = 10  # most frequent values kept per column
     max_categories: int = 50  # categories kept by name in associations; the rest are "(other)"

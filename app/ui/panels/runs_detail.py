@@ -10,6 +10,7 @@ never calls a service itself and asks the panel to save a note through ``note_sa
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -143,6 +144,7 @@ def _table(model: QAbstractItemModel, *, stretch_last: bool = True) -> QTableVie
 class RunDetailView(QWidget):
     note_save_requested = Signal(int, str)  # run id, note
     run_link_activated = Signal(int)  # a parent run was clicked
+    study_link_activated = Signal(str)  # the study a trial's run belongs to was clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +176,7 @@ class RunDetailView(QWidget):
             "Started",
             "Duration",
             "Parent run",
+            "Study",
             "Tags",
         ):
             label = QLabel()
@@ -181,6 +184,7 @@ class RunDetailView(QWidget):
             self._fields[key] = label
             self.summary.addRow(f"{key}:", label)
         self._fields["Parent run"].linkActivated.connect(self._on_parent_link_activated)
+        self._fields["Study"].linkActivated.connect(self.study_link_activated)
         self.note_edit = QPlainTextEdit()
         self.note_edit.setPlaceholderText("A note about this run (what you tried, what you saw)")
         self.note_edit.setMaximumHeight(90)
@@ -335,6 +339,16 @@ class RunDetailView(QWidget):
         else:
             parent.setTextFormat(Qt.TextFormat.PlainText)
             parent.setText("—")
+        study = self._fields["Study"]
+        if run.study_name:
+            study.setTextFormat(Qt.TextFormat.RichText)
+            study.setText(
+                f'<a href="{html.escape(run.study_name, quote=True)}">'
+                f"{html.escape(run.study_name)}</a>, trial {run.trial_number}"
+            )
+        else:
+            study.setTextFormat(Qt.TextFormat.PlainText)
+            study.setText("—")
         self.note_edit.blockSignals(True)
         self.note_edit.setPlainText(run.note)
         self.note_edit.blockSignals(False)

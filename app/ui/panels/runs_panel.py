@@ -62,6 +62,7 @@ DETAIL_DELAY_MS = 120
 
 class RunsPanel(QWidget):
     run_selected = Signal(object)  # run id or None
+    open_requested = Signal(str, object)  # (panel key, what it opens): a trial's study
     runs_changed = Signal()
 
     SPLITTER_KEY = "runs_panel/splitter"
@@ -162,6 +163,7 @@ class RunsPanel(QWidget):
         self.model.modelReset.connect(self._on_table_selection_changed)
         self.detail.note_save_requested.connect(self._on_detail_note_save_requested)
         self.detail.run_link_activated.connect(self.show_run)
+        self.detail.study_link_activated.connect(self._on_detail_study_link_activated)
         self.compare.notice.connect(self.messages.info)
 
         self._restore_columns()
@@ -199,6 +201,9 @@ class RunsPanel(QWidget):
             self.table.selectRow(row)
         self.tabs.setCurrentWidget(self.detail)
         self._load_detail(run_id)
+
+    def _on_detail_study_link_activated(self, name: str) -> None:
+        self.open_requested.emit("tuning", name)
 
     def select(self, run_id: int) -> None:
         """Open a run another panel points at (a lineage node, a study's trial)."""

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ModelDeskError
 from app.core.tuning.plots import RenderProcess
+from app.core.tuning.runs import RUN_ATTR
 from app.ui.job_bridge import JobBridge
 from app.ui.widgets.dataframe_model import DataFrameModel
 from app.ui.widgets.error_dialog import show_unexpected_error
@@ -63,6 +64,7 @@ PLOT_KINDS = {
     "pareto": "Pareto front",
     "timeline": "Timeline",
 }
+RUN_COLUMN = f"user_attrs_{RUN_ATTR}"  # Optuna's trials frame: the run each trial wrote
 SPACE_COLUMNS = ("estimator", "parameter", "low", "high", "log", "choices", "fixed")
 
 
@@ -119,6 +121,7 @@ def _load_space(tuning: Any, request: Any, *, progress: Any) -> list[tuple]:
 
 class TuningPanel(QWidget):
     study_selected = Signal(object)
+    open_requested = Signal(str, object)  # ("runs", run id): a trial's run was double-clicked
 
     SPLITTER_KEY = "tuning_panel/splitter"
 
@@ -158,6 +161,7 @@ class TuningPanel(QWidget):
         self.plot_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.trials_model = DataFrameModel(parent=self)
         self.trials = _table(self.trials_model)
+        self.trials.setToolTip("Double-click a trial to open its run.")
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -199,6 +203,7 @@ class TuningPanel(QWidget):
         self.resume_button.clicked.connect(self.resume_selected)
         self.stop_button.clicked.connect(self.stop)
         self.best_button.clicked.connect(self._on_best_button_clicked)
+        self.trials.doubleClicked.connect(self._on_trials_double_clicked)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.plot_export.clicked.connect(self._on_plot_export_clicked)
         self.plot_kind.currentIndexChanged.connect(self._on_plot_kind_changed)
@@ -286,6 +291,19 @@ class TuningPanel(QWidget):
             self._poll()
         else:
             self._timer.stop()
+
+    def select(self, name: object) -> None:
+        """Show the study ``name`` another panel asked for (a trial's run links to it)."""
+        self.select_study(str(name))
+        self.refresh()  # selects its row once the list is in, a new study included
+
+    def trial_run_id(self, row: int) -> int | None:
+        """The run recorded for the trial on ``row`` of the trials table."""
+        table = self.trials_model.table()
+        if table is None or RUN_COLUMN not in table.column_names or row >= table.num_rows:
+            return None
+        value = table.column(RUN_COLUMN)[row].as_py()
+        return int(value) if value not in (None, "") else None
 
     def request_from_form(self) -> Any:
         from app.core.tuning import StudyRequest
@@ -536,6 +554,13 @@ class TuningPanel(QWidget):
                     f"Training the best trial again as run {r[0]} (see the Runs panel)."
                 ),
             )
+
+    def _on_trials_double_clicked(self, index: Any) -> None:
+        run_id = self.trial_run_id(index.row())
+        if run_id is None:
+            self.messages.info("This trial has no run yet.")
+            return
+        self.open_requested.emit("runs", run_id)
 
     def _on_export_button_clicked(self) -> None:
         if not self._study:
