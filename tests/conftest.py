@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: a real SQLite store in a temporary folder."""
+"""Fixtures shared by every test: a real SQLite store in a temporary folder, and the throwaway
+PostgreSQL server ci/postgres.sh starts (for SQL sources and a team store)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,27 @@ def store_snapshot(services) -> tuple[int, int, list[str]]:
     root = services.artifacts.root
     files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     return versions, artifacts, files
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """MODELDESK_TEST_POSTGRES_URL, checked reachable; under CI=true its absence fails."""
+    url = os.environ.get("MODELDESK_TEST_POSTGRES_URL", "")
+    problem = None
+    if not url:
+        problem = 'MODELDESK_TEST_POSTGRES_URL is not set (run: eval "$(ci/postgres.sh start)")'
+    else:
+        from sqlalchemy import create_engine, text
+
+        try:
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+        except Exception as exc:  # any failure to reach it is the same verdict
+            problem = f"PostgreSQL at {url} is unreachable: {exc}"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return url

@@ -1,10 +1,12 @@
 """The trial loop every worker runs, and the child-process entry point around it.
 
-Several workers (child processes, each with its own storage connection) share one budget
-without overshooting it: a worker takes a file lock, counts the trials already taken, and —
-if the budget allows, or a trial waits to be retried — lets ``study.optimize(n_trials=1)`` ask
-for the next trial while still holding the lock; the objective's first act releases it. So
-the count and the creation of the trial are one step, and N workers run exactly the budget.
+Several workers (child processes, each with its own storage connection, on one machine or
+several) share one budget without overshooting it: a worker takes the budget lock
+(``budget_lock``: a file lock, or an advisory lock on PostgreSQL), counts the trials already
+taken, and — if the budget allows, or a trial waits to be retried — lets
+``study.optimize(n_trials=1)`` ask for the next trial while still holding the lock; the
+objective's first act releases it. So the count and the creation of the trial are one step,
+and N workers run exactly the budget.
 
 Before each trial a worker checks the study's stop flag (``TuningService.stop``, from any
 process), the deadline and its own cancel token; between folds it checks the cancel token.
@@ -19,7 +21,6 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import Cancelled
@@ -38,14 +39,6 @@ STOPPED_ATTR = "stopped"  # trial user attr: ended by a stop, not counted in the
 RETRY_ATTR = "failed_trial"  # Optuna's system attr on a trial re-queued after its worker died
 
 Evaluate = Callable[[Any, Callable[[], None]], "Outcome"]
-
-
-def lock_path(store: Store, study_name: str) -> Path:
-    import hashlib
-
-    tag = hashlib.sha1(study_name.encode()).hexdigest()[:12]
-    folder = store.db_path.parent if store.db_path is not None else store.artifacts_dir
-    return folder / f".tuning-{tag}.lock"
 
 
 def taken(trials: list[Any]) -> int:
@@ -74,7 +67,7 @@ class TrialLoop:
         on_trial: Callable[[], None] | None = None,
         write_runs: bool = True,
     ) -> None:
-        from filelock import FileLock
+        from app.core.tuning.budget_lock import budget_lock
 
         self.study, self.plan, self.store = study, plan, store
         self.parent_run_id, self.evaluate = parent_run_id, evaluate
@@ -82,7 +75,7 @@ class TrialLoop:
         self.progress = progress or NullProgress()
         self.on_trial = on_trial
         self.write_runs = write_runs
-        self._lock = FileLock(str(lock_path(store, plan.name)), timeout=120)
+        self._lock = budget_lock(store, plan.name)
         self._held = False
         self.ran = 0
         self.stopped = False
@@ -92,6 +85,14 @@ class TrialLoop:
 
     def run(self) -> int:
         """Run trials until the budget, the deadline or a stop; returns how many ran here."""
+        try:
+            return self._run()
+        finally:
+            close = getattr(self._lock, "close", None)
+            if close is not None:
+                close()
+
+    def _run(self) -> int:
         import optuna
 
         storage, study_id = self.study._storage, self.study._study_id
