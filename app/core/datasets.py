@@ -161,14 +161,15 @@ def validate_name(name: str) -> str:
     return clean
 
 
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """'sales' → ('sales', None); 'sales@3' → ('sales', 3)."""
-    name, sep, version = ref.rpartition("@")
+def parse_ref(ref: str, what: str = "dataset") -> tuple[str, int | None]:
+    """'sales' → ('sales', None); 'sales@3' → ('sales', 3). Recipes are named the same way
+    (``what`` names the kind in the error)."""
+    name, sep, version = ref.strip().rpartition("@")
     if not sep:
         return ref.strip(), None
     if not version.isdigit():
         raise InvalidInput(
-            f"'{ref}' is not a dataset reference.", hint="Write NAME or NAME@VERSION, e.g. sales@2."
+            f"'{ref}' is not a {what} reference.", hint="Write NAME or NAME@VERSION, e.g. sales@2."
         )
     return name.strip(), int(version)
 

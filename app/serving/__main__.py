@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from app.serving.options import from_args
-from app.serving.server import serve
+from .options import from_args
+from .server import serve
 
 if __name__ == "__main__":
     sys.exit(serve(from_args()))

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from app.serving.parsing import Piece
-from app.serving.predictor import BatchResult, PieceResult
+from .parsing import Piece
+from .predictor import BatchResult, PieceResult
 
 
 @dataclass

@@ -22,16 +22,16 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from app.serving import SERVER_NAME, SERVER_VERSION, jsonio
-from app.serving.batcher import MicroBatcher
-from app.serving.errors import RequestError
-from app.serving.metrics import ServerMetrics
-from app.serving.model_loader import LoadedModel
-from app.serving.options import ServeOptions
-from app.serving.parsing import Piece, parse_mlflow, parse_oip
-from app.serving.prediction_log import PredictionLog
-from app.serving.predictor import BatchResult, PieceResult, Predictor
-from app.serving.schema import Signature
+from . import SERVER_NAME, SERVER_VERSION, jsonio
+from .batcher import MicroBatcher
+from .errors import RequestError
+from .metrics import ServerMetrics
+from .model_loader import LoadedModel
+from .options import ServeOptions
+from .parsing import Piece, parse_mlflow, parse_oip
+from .prediction_log import PredictionLog
+from .predictor import BatchResult, PieceResult, Predictor
+from .schema import Signature
 
 JSON = "application/json"
 #: ``X-Prediction-Log: skip`` keeps a request's rows out of the prediction log

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from app.serving import jsonio
-from app.serving.errors import RequestError
-from app.serving.schema import Signature
+from . import jsonio
+from .errors import RequestError
+from .schema import Signature
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 

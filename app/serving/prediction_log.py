@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.serving import jsonio
+from . import jsonio
 
 CURRENT = "predictions-current.jsonl"
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.serving.model_loader import LoadedModel
-from app.serving.parsing import Piece
-from app.serving.schema import Signature
+from .model_loader import LoadedModel
+from .parsing import Piece
+from .schema import Signature
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.serving.errors import RequestError
+from .errors import RequestError
 
 NoneType = type(None)
 NUMBER_TYPES = frozenset({int, float, NoneType})

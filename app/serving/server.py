@@ -16,8 +16,8 @@ import threading
 from collections.abc import Generator
 from typing import Any
 
-from app.serving.model_loader import BundleError, load_bundle
-from app.serving.options import ServeOptions
+from .model_loader import BundleError, load_bundle
+from .options import ServeOptions
 
 EXIT_REFUSED = 1
 
@@ -67,7 +67,7 @@ def serve(options: ServeOptions) -> int:
         return EXIT_REFUSED
     import uvicorn
 
-    from app.serving.http import ModelServer
+    from .http import ModelServer
 
     server_model = ModelServer(model, options)
     try:

@@ -36,6 +36,41 @@ def base_image() -> str:
     return os.environ.get("MODELDESK_BASE_IMAGE") or "modeldesk/python-base:3.11-bookworm"
 
 
+def wheel_cache() -> Path:
+    """The wheel cache the tests share (kept between runs, so only the first build downloads)."""
+    return Path(
+        os.environ.get("MODELDESK_WHEEL_CACHE")
+        or Path(tempfile.gettempdir()) / "modeldesk-test-wheels"
+    )
+
+
+def deploy_service(services):
+    """A DeployService on ``services``' store with the test base image and wheel cache."""
+    from app.core.deploy import DeployService
+
+    return DeployService(
+        services.store,
+        services.artifacts,
+        services.registry,
+        base_image=base_image(),
+        wheel_cache=wheel_cache(),
+    )
+
+
+def tear_down(deploy) -> None:
+    """Stop what ``deploy`` started, remove the images it built (some may be gone, or shared
+    by other rows), and close it."""
+    for active in deploy.deployments(active_only=True):
+        with contextlib.suppress(Exception):
+            deploy.stop(active.id)
+    with contextlib.suppress(Exception):
+        client = deploy.client()
+        for image in deploy.images(include_failed=False):
+            with contextlib.suppress(Exception):
+                client.images.remove(image.image_id, force=True)
+    deploy.close()
+
+
 def make_table(n: int = 240, seed: int = 0):
     import pyarrow as pa
 
@@ -58,7 +93,6 @@ def make_table(n: int = 240, seed: int = 0):
 def deploy_env(tmp_path_factory):
     """(services, DeployService, [ModelVersion v1, v2]) on a temporary store."""
     from app.bootstrap import build_services
-    from app.core.deploy import DeployService
     from app.core.training import TrainRequest
 
     docker_or_fail()
@@ -78,26 +112,10 @@ def deploy_env(tmp_path_factory):
             )
         )
         versions.append(services.registry.register(run.id, "churn"))
-    cache = os.environ.get("MODELDESK_WHEEL_CACHE") or str(
-        Path(tempfile.gettempdir()) / "modeldesk-test-wheels"
-    )
-    deploy = DeployService(
-        services.store,
-        services.artifacts,
-        services.registry,
-        base_image=base_image(),
-        wheel_cache=Path(cache),
-    )
+    deploy = deploy_service(services)
     services.__dict__["deployments"] = deploy  # the panel reaches it through services
     yield services, deploy, versions
-    for dep in deploy.deployments(active_only=True):
-        deploy.stop(dep.id)
-    client = deploy.client()
-    for image in deploy.images(include_failed=False):
-        # shared by other rows of this module, or already gone
-        with contextlib.suppress(Exception):
-            client.images.remove(image.image_id, force=True)
-    deploy.close()
+    tear_down(deploy)
     services.close()
 
 

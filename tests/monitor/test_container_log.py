@@ -8,12 +8,8 @@ Without a daemon these tests skip on a developer's machine and FAIL under CI=tru
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +17,7 @@ import pytest
 
 from app.cli import main
 from app.core.deploy import RunOptions
-from tests.deploy.conftest import base_image, docker_or_fail
+from tests.deploy.conftest import base_image, docker_or_fail, tear_down, wheel_cache
 
 from .conftest import train, world
 
@@ -39,13 +35,10 @@ def live(tmp_path_factory):
     docker_or_fail()
     root = tmp_path_factory.mktemp("monitor-live")
     url = f"sqlite:///{root / 'store' / 'modeldesk.db'}"
-    cache = os.environ.get("MODELDESK_WHEEL_CACHE") or str(
-        Path(tempfile.gettempdir()) / "modeldesk-test-wheels"
-    )
     with pytest.MonkeyPatch.context() as env:
         # the CLI builds its own services: it must find the same base image and wheels
         env.setenv("MODELDESK_BASE_IMAGE", base_image())
-        env.setenv("MODELDESK_WHEEL_CACHE", cache)
+        env.setenv("MODELDESK_WHEEL_CACHE", str(wheel_cache()))
         services = build_services(url)
         deploy = services.deployments
         try:
@@ -58,15 +51,7 @@ def live(tmp_path_factory):
             dep = deploy.deploy("churn@1", RunOptions(log_dir=str(log_dir), memory="768m"))
             yield services, url, dep, log_dir
         finally:
-            for active in deploy.deployments(active_only=True):
-                with contextlib.suppress(Exception):
-                    deploy.stop(active.id)
-            with contextlib.suppress(Exception):
-                client = deploy.client()
-                for image in deploy.images(include_failed=False):
-                    with contextlib.suppress(Exception):
-                        client.images.remove(image.image_id, force=True)
-            deploy.close()
+            tear_down(deploy)
             services.close()
 
 

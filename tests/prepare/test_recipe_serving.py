@@ -9,12 +9,10 @@ and must come back with exactly the in-process pipeline's predictions and probab
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -22,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.core.deploy import DeployService, RunOptions
+from app.core.deploy import RunOptions
 from app.core.recipes import runtime
 from app.core.training.request import TrainRequest
-from tests.deploy.conftest import base_image, docker_or_fail
+from tests.deploy.conftest import deploy_service, docker_or_fail, tear_down
 from tests.serving.conftest import ROOT, Server, free_port, wait_ready
 
 STEPS = [
@@ -159,16 +157,7 @@ def test_container_answers_raw_rows_like_the_pipeline(served, services) -> None:
     inside the model, so the container answers raw rows exactly as the pipeline does."""
     docker_or_fail()
     _, model, rows = served
-    cache = os.environ.get("MODELDESK_WHEEL_CACHE") or str(
-        Path(tempfile.gettempdir()) / "modeldesk-test-wheels"
-    )
-    deploy = DeployService(
-        services.store,
-        services.artifacts,
-        services.registry,
-        base_image=base_image(),
-        wheel_cache=Path(cache),
-    )
+    deploy = deploy_service(services)
     try:
         dep = deploy.deploy("churner@1", RunOptions(memory="768m"))
         assert dep.status == "running"
@@ -184,11 +173,4 @@ def test_container_answers_raw_rows_like_the_pipeline(served, services) -> None:
             r.json()["probabilities"], model.predict_proba(rows), rtol=0, atol=1e-12
         )
     finally:
-        for active in deploy.deployments(active_only=True):
-            with contextlib.suppress(Exception):
-                deploy.stop(active.id)
-        client = deploy.client()
-        for image in deploy.images(include_failed=False):
-            with contextlib.suppress(Exception):
-                client.images.remove(image.image_id, force=True)
-        deploy.close()
+        tear_down(deploy)

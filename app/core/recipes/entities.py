@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from app.core.datasets import parse_ref as parse_dataset_style_ref
 from app.core.errors import InvalidInput
 from app.core.recipes import runtime
 from app.core.recipes.steps import column_flow, describe
@@ -31,14 +32,8 @@ def steps_sha256(steps: list[dict[str, Any]]) -> str:
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
-    name, sep, version = ref.strip().rpartition("@")
-    if not sep:
-        return ref.strip(), None
-    if not version.isdigit():
-        raise InvalidInput(
-            f"'{ref}' is not a recipe reference.", hint="Write NAME or NAME@VERSION."
-        )
-    return name.strip(), int(version)
+    """'clean' → ('clean', None); 'clean@2' → ('clean', 2): named like dataset versions."""
+    return parse_dataset_style_ref(ref, "recipe")
 
 
 def user_error(exc: runtime.RecipeError, where: str = "") -> InvalidInput:
