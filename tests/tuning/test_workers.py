@@ -96,3 +96,37 @@ def test_killed_worker_is_failed_by_heartbeat_and_resume_completes_budget(tuning
     assert retry[0].params == orphan.params  # the same point, tried again
     assert summary.counts == {"COMPLETE": 5, "FAIL": 1}
     assert summary.status == "finished"
+
+
+def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tuning):
+    """A worker killed between asking for a trial and its first heartbeat leaves a running
+    trial Optuna would never call stale; resuming must not wait for it for ever."""
+    import optuna
+
+    from app.core.tuning import engine
+
+    tuning.create(
+        StudyRequest(
+            dataset="bc",
+            target="target",
+            estimators=("logistic",),
+            n_trials=3,
+            folds=2,
+            sampler="random",
+            pruner="none",
+            name="unborn",
+        )
+    )
+    storage = engine.open_storage(tuning.store.url, heartbeat=None)
+    study = optuna.load_study(study_name="unborn", storage=storage)
+    orphan = storage.create_new_trial(study._study_id)  # RUNNING, and never a heartbeat
+    number = storage.get_trial(orphan).number
+
+    started = time.monotonic()
+    summary = tuning.optimize("unborn")
+
+    trials = {t.number: t for t in tuning.trials("unborn")}
+    assert trials[number].state == "FAIL"
+    assert [t.state for t in trials.values() if t.retried_from == number] == ["COMPLETE"]
+    assert summary.counts == {"COMPLETE": 3, "FAIL": 1}
+    assert time.monotonic() - started < 60

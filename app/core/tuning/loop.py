@@ -149,9 +149,43 @@ class TrialLoop:
         import optuna
 
         time.sleep(0.5)
+        self._beat_for_the_unborn()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self.study)
+
+    def _beat_for_the_unborn(self) -> None:
+        """Give a first heartbeat to running trials that never had one, once they are older
+        than the grace period.
+
+        Optuna records a trial's first heartbeat just after asking for it, and never calls a
+        trial without any heartbeat stale; a worker killed in between would leave its trial
+        running for ever and this wait without end. A live worker beats within milliseconds
+        of asking, so a trial older than the grace period without a beat belongs to a dead
+        one: one beat on its behalf lets Optuna fail and re-queue it one grace period later.
+        """
+        from datetime import datetime, timedelta
+
+        from sqlalchemy import DateTime, bindparam, text
+
+        storage = self.study._storage  # Optuna's cache in front of the RDB storage
+        rdb = getattr(storage, "_backend", storage)
+        interval = getattr(rdb, "heartbeat_interval", None)
+        if not interval:
+            return
+        grace = rdb.grace_period or 2 * interval
+        query = text(
+            "SELECT t.trial_id FROM trials t"
+            " LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id"
+            " WHERE t.study_id = :sid AND t.state = 'RUNNING' AND h.trial_id IS NULL"
+            " AND t.datetime_start < :cutoff"
+        ).bindparams(bindparam("cutoff", type_=DateTime()))
+        cutoff = datetime.now() - timedelta(seconds=grace)  # Optuna's clock: local, naive
+        with self.store.session() as s:
+            silent = list(s.scalars(query, {"sid": self.study._study_id, "cutoff": cutoff}))
+        for trial_id in silent:
+            log.warning("Trial id %s never beat: its worker died as it started.", trial_id)
+            storage.record_heartbeat(trial_id)
 
     def _acquire(self) -> None:
         self._lock.acquire()
