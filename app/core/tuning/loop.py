@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import Cancelled
@@ -149,12 +150,12 @@ class TrialLoop:
         import optuna
 
         time.sleep(0.5)
-        self._beat_for_the_unborn()
+        self._beat_for_trials_never_beaten()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self.study)
 
-    def _beat_for_the_unborn(self) -> None:
+    def _beat_for_trials_never_beaten(self) -> None:
         """Give a first heartbeat to running trials that never had one, once they are older
         than the grace period.
 
@@ -164,8 +165,6 @@ class TrialLoop:
         of asking, so a trial older than the grace period without a beat belongs to a dead
         one: one beat on its behalf lets Optuna fail and re-queue it one grace period later.
         """
-        from datetime import datetime, timedelta
-
         from sqlalchemy import DateTime, bindparam, text
 
         storage = self.study._storage  # Optuna's cache in front of the RDB storage
