@@ -157,3 +157,58 @@ class PanelJobs:
             bridge.detach()
             bridge.cancel()
         self._bridges.clear()
+
+
+class JobSlot:
+    """One kind of work in a panel: a new start cancels the old, stale results are dropped.
+
+    A panel has a slot per kind of work (the listing, the detail, the preview). ``start``
+    cancels whatever the slot ran before, and ``done`` is called only for the slot's current
+    job, so an earlier selection's result never lands under a newer one (Orange #2184) and no
+    panel compares job ids by hand.
+    """
+
+    def __init__(self, jobs: PanelJobs) -> None:
+        self._jobs = jobs
+        self._current: JobBridge | None = None
+
+    @property
+    def current(self) -> JobBridge | None:
+        return self._current
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None and not self._current.done
+
+    def is_current(self, bridge: JobBridge) -> bool:
+        return bridge is self._current
+
+    def start(self, fn: Any, *args: Any, name: str, done: Any = None, **context: Any) -> JobBridge:
+        """Cancel the slot's previous job, start ``fn(*args)``; ``done(bridge, result)`` runs
+        on the GUI thread only if this job is still the slot's current one."""
+        self.cancel()
+        bridge = self._jobs.start(fn, *args, name=name, **context)
+        self._current = bridge
+        if done is not None:
+            bridge.succeeded.connect(
+                lambda result, b=bridge: done(b, result) if self.is_current(b) else None
+            )
+        return bridge
+
+    def track(self, job: Job, *, done: Any = None, **context: Any) -> JobBridge:
+        """Like ``start`` for a job started elsewhere (a child process)."""
+        self.cancel()
+        bridge = self._jobs.track(job, **context)
+        self._current = bridge
+        if done is not None:
+            bridge.succeeded.connect(
+                lambda result, b=bridge: done(b, result) if self.is_current(b) else None
+            )
+        return bridge
+
+    def cancel(self) -> None:
+        """Cancel the current job, if it is still running, and forget it."""
+        previous, self._current = self._current, None
+        if previous is not None and not previous.done:
+            previous.detach()
+            previous.cancel()

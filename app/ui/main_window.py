@@ -40,11 +40,9 @@ from app.bootstrap import Services
 from app.jobs.runner import JobRunner
 from app.ui import settings as keys
 from app.ui.actions import ActionContext, Menu, about_text, install_menus, update_enabled
+from app.ui.context import CurrentContext
 from app.ui.panels import PANEL_KEYS, PANELS, panel_spec
 from app.ui.panels.data_panel import DataPanel
-from app.ui.panels.explore_panel import ExplorePanel
-from app.ui.panels.placeholder import PlaceholderPanel
-from app.ui.panels.runs_panel import RunsPanel
 from app.ui.status_bar import StatusBar
 from app.ui.widgets.message_bar import Level
 
@@ -55,45 +53,12 @@ OPEN_FILTER = (
 SHUTDOWN_WAIT = 5.0  # seconds the window waits for cancelled jobs when it closes
 RECONCILE_DELAY_MS = 2000  # deployments are checked against the daemon after start-up
 
-#: Panels that exist, by key; every other key of ``PANELS`` shows its placeholder. A factory
-#: gets the services and the runner and passes each panel only the services it needs.
-PANEL_FACTORIES: dict[str, Callable[[Services, JobRunner], QWidget]] = {
-    "data": lambda services, runner: DataPanel(datasets=services.datasets, runner=runner),
-    "explore": lambda services, runner: ExplorePanel(
-        profiles=services.profiles, datasets=services.datasets, runner=runner
-    ),
-    "runs": lambda services, runner: RunsPanel(
-        tracking=services.tracking,
-        datasets=services.datasets,
-        runner=runner,
-        training=getattr(services, "training", None),
-    ),
-}
-
-#: Panels of the later areas: key → module under ``app.ui.panels`` exposing
-#: ``build_panel(services, runner) -> QWidget``. Imported when the window is built.
-PANEL_MODULES: dict[str, str] = {
-    "prepare": "app.ui.panels.prepare_panel",
-    "tuning": "app.ui.panels.tuning_panel",
-    "registry": "app.ui.panels.registry_panel",
-    "deploy": "app.ui.panels.deploy_panel",
-    "monitor": "app.ui.panels.monitor_panel",
-}
+PanelFactory = Callable[[Services, JobRunner, CurrentContext], QWidget]
 
 
-def panel_factory(key: str) -> Callable[[Services, JobRunner], QWidget] | None:
-    if key in PANEL_FACTORIES:
-        return PANEL_FACTORIES[key]
-    module_name = PANEL_MODULES.get(key)
-    if module_name is None:
-        return None
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    return module.build_panel
+def panel_factory(key: str) -> PanelFactory:
+    """``build_panel`` of the module ``PanelSpec.module`` names (imported on first use)."""
+    return importlib.import_module(panel_spec(key).module).build_panel
 
 
 class PanelHost(Mapping[str, QWidget]):
@@ -158,6 +123,7 @@ class MainWindow(QMainWindow):
         self._owns_runner = runner is None
         self.runner = runner if runner is not None else JobRunner()
         self.recent = keys.RecentFiles()
+        self.context = CurrentContext()  # what the person picked last: every panel's default
         self.about_box: QMessageBox | None = None
         self._closed = False
         self.setWindowTitle("ModelDesk")
@@ -219,10 +185,7 @@ class MainWindow(QMainWindow):
 
     def _build_panel(self, key: str) -> QWidget:
         """The panel ``key`` with its saved settings, wired to open other panels."""
-        factory = panel_factory(key)
-        if factory is None:
-            return PlaceholderPanel(panel_spec(key))
-        panel = factory(self.services, self.runner)
+        panel = panel_factory(key)(self.services, self.runner, self.context)
         if hasattr(panel, "restore_settings"):  # splitters, tabs, columns: its own keys
             panel.restore_settings(keys.settings())
         if hasattr(panel, "open_requested"):

@@ -77,9 +77,9 @@ def test_panel_shows_live_history_and_stop_ends_the_study_gracefully(
         qtbot.mouseDClick(panel.trials.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert opened.args == ["runs", expected]
 
-    from app.ui.main_window import PANEL_FACTORIES
+    from app.ui.panels.runs_panel import build_panel as build_runs_panel
 
-    runs = PANEL_FACTORIES["runs"](services, runner)
+    runs = build_runs_panel(services, runner)
     qtbot.addWidget(runs)
     runs.select(expected)
     study = runs.detail._fields["Study"]

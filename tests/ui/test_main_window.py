@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QMenu
 
 from app.ui.actions import Menu
 from app.ui.panels import PANELS
-from app.ui.panels.placeholder import PlaceholderPanel
 from app.ui.widgets.message_bar import Level
 from tests.ui.conftest import drop_files, drop_urls, wait_idle, write_csv
 
@@ -175,21 +174,17 @@ def test_view_menu_has_one_entry_per_panel_with_ctrl_digits(qtbot, window) -> No
     assert window.current_panel() == "explore"
     explore = window.stack.currentWidget()
     assert explore is window.panels["explore"] and explore.isVisible()
-    if isinstance(explore, PlaceholderPanel):  # until the Explore panel is built
-        assert explore.label.text().startswith("Explore will hold per-column statistics")
 
 
-def test_panels_not_built_yet_hold_one_line_each(window) -> None:
-    from app.ui.main_window import panel_factory
+def test_every_panel_is_built_from_its_spec_module(window) -> None:
+    import importlib
 
     for spec in PANELS:
         panel = window.panels[spec.key]
-        if panel_factory(spec.key) is not None:
-            assert not isinstance(panel, PlaceholderPanel)
-            continue
-        assert isinstance(panel, PlaceholderPanel)
-        assert panel.label.text() == spec.summary and "\n" not in spec.summary
-        assert panel.label.text().startswith(f"{spec.title} will hold")
+        module = importlib.import_module(spec.module)
+        assert type(panel).__module__.startswith("app.ui.panels.")
+        assert callable(module.build_panel) and callable(module.main)
+        assert "\n" not in spec.summary and "will hold" not in spec.summary
 
 
 def test_file_and_edit_menus_from_the_action_list(window) -> None:

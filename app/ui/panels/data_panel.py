@@ -58,6 +58,7 @@ from app.ui.widgets.table_view import DataTableView
 if TYPE_CHECKING:
     from app.core.datasets import Dataset, DatasetService, DatasetVersion, IngestResult
     from app.jobs.runner import JobRunner
+    from app.ui.context import CurrentContext
 
 EXIT_AFTER_PAINT_ENV = "MODELDESK_EXIT_AFTER_PAINT"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -464,6 +465,12 @@ class DataPanel(QWidget):
         menu.addSeparator()
         menu.addAction("Export…", self.export_selected).setEnabled(dataset is not None)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+
+def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
+    return DataPanel(datasets=services.datasets, runner=runner)
 
 
 def main(argv: list[str] | None = None) -> int:

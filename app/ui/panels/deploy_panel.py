@@ -9,7 +9,7 @@ lists. A daemon that cannot be reached is one message saying how to start it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
@@ -19,6 +19,9 @@ from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.panels.deploy_build import BuildSection
 from app.ui.panels.deploy_run import RunSection, group
 from app.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from app.ui.context import CurrentContext
 
 
 def _refresh(deploy: Any, reconcile: bool, *, progress: Any) -> tuple[list[Any], list[Any]]:
@@ -142,8 +145,9 @@ class DeployPanel(QWidget):
         super().closeEvent(event)
 
 
-def build_panel(services: Any, runner: Any) -> QWidget:
-    """The main window's entry point (PANEL_MODULES)."""
+def build_panel(services: Any, runner: Any, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
     return DeployPanel(deploy=services.deployments, registry=services.registry, runner=runner)
 
 

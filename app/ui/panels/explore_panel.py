@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from app.core.datasets import DatasetService, DatasetVersion
     from app.core.profiling import Profile, ProfileService
     from app.jobs.runner import JobRunner
+    from app.ui.context import CurrentContext
 
 NO_TARGET = "(no target)"
 
@@ -440,6 +441,12 @@ class _Views:
         self.tabs.addTab(associations, "Associations")
         self.tabs.addTab(missing, "Missing values")
         self.tabs.addTab(target, "Target")
+
+
+def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
+    return ExplorePanel(profiles=services.profiles, datasets=services.datasets, runner=runner)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ where the desktop has a tray, to a notification.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
@@ -43,6 +43,9 @@ from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from app.ui.context import CurrentContext
 
 STATUS_COLORS = {"ok": "#2e7d32", "warning": "#ef6c00", "alert": "#c62828"}
 REF_COLOR, CUR_COLOR = "#1f77b4", "#ff7f0e"
@@ -604,10 +607,23 @@ class MonitorPanel(QWidget):
             self.check_batch(files[0])
 
 
-def build_panel(services: Any, runner: Any) -> QWidget:
+def build_panel(services: Any, runner: Any, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
     from app.core.monitoring.retrain import Retrainer
 
     retrainer = Retrainer(
         services.registry, services.training, services.datasets, services.monitoring
     )
     return MonitorPanel(monitoring=services.monitoring, runner=runner, retrainer=retrainer)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m app.ui.panels.monitor_panel``: this panel alone."""
+    from app.ui.panels.standalone import open_alone
+
+    return open_alone("monitor", argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,7 +26,6 @@ Parts: ``prepare_steps_list`` (the list model and its undo commands), ``prepare_
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +73,7 @@ if TYPE_CHECKING:
     from app.core.datasets import DatasetService, DatasetVersion
     from app.core.recipes import Preview, RecipeService
     from app.jobs.runner import JobRunner
+    from app.ui.context import CurrentContext
 
 NEW_RECIPE = "(new recipe)"
 __all__ = ["MIME", "SAMPLE_ROWS", "PreparePanel", "StepDialog", "build_panel", "compute_preview"]
@@ -533,32 +533,17 @@ class PreparePanel(QWidget):
             show_unexpected_error(error, tb, self)
 
 
-def build_panel(services: Any, runner: JobRunner) -> QWidget:
+def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
     return PreparePanel(recipes=services.recipes, datasets=services.datasets, runner=runner)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    """``python -m app.ui.panels.prepare_panel``: this panel alone."""
+    from app.ui.panels.standalone import open_alone
 
-    from PySide6.QtWidgets import QApplication
-
-    from app.bootstrap import build_services
-    from app.jobs.runner import JobRunner
-
-    parser = argparse.ArgumentParser(description="The Prepare panel alone.")
-    parser.add_argument("--store")
-    opts = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv)
-    services = build_services(opts.store)
-    runner = JobRunner()
-    panel = build_panel(services, runner)
-    panel.resize(1100, 700)
-    panel.show()
-    code = app.exec()
-    panel.close_jobs()
-    runner.shutdown()
-    services.close()
-    return code
+    return open_alone("prepare", argv, size=(1100, 700))
 
 
 if __name__ == "__main__":

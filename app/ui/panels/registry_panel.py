@@ -62,6 +62,7 @@ from app.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
     from app.jobs.runner import JobRunner
+    from app.ui.context import CurrentContext
 
 __all__ = ["ALIAS_MIME", "CARD_FIELDS", "RegistryPanel", "build_panel"]
 
@@ -503,7 +504,9 @@ class RegistryPanel(QWidget):
             show_unexpected_error(error, tb, self)
 
 
-def build_panel(services: Any, runner: JobRunner) -> QWidget:
+def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
     return RegistryPanel(registry=services.registry, runner=runner)
 
 

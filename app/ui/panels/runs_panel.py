@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from app.core.datasets import DatasetService
     from app.core.tracking import TrackingService
     from app.jobs.runner import JobRunner
+    from app.ui.context import CurrentContext
 
 SEARCH_DELAY_MS = 250
 DETAIL_DELAY_MS = 120
@@ -467,6 +468,17 @@ class RunsPanel(QWidget):
             self.messages.show_error(error)
         else:
             show_unexpected_error(error, tb, self)
+
+
+def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
+    return RunsPanel(
+        tracking=services.tracking,
+        datasets=services.datasets,
+        runner=runner,
+        training=getattr(services, "training", None),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

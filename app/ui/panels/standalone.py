@@ -42,10 +42,9 @@ def open_alone(
     app.setApplicationName("ModelDesk")
     services = build_services(args.store)
     runner = JobRunner()
-    factory = panel_factory(key)
-    if factory is None:
-        raise SystemExit(f"error: the {spec.title} panel is not built yet")
-    panel = factory(services, runner)
+    from app.ui.context import CurrentContext
+
+    panel = panel_factory(key)(services, runner, CurrentContext())
     panel.setWindowTitle(f"ModelDesk — {spec.title} ({services.store.url_for_display})")
     panel.resize(*size)
     if os.environ.get(EXIT_AFTER_PAINT_ENV) == "1":
@@ -58,8 +57,7 @@ def open_alone(
     if with_files is not None and args.files:
         with_files(panel, args.files)
     code = app.exec()
-    if hasattr(panel, "close_jobs"):
-        panel.close_jobs()
+    panel.close_jobs()
     runner.shutdown(timeout=5)
     services.close()
     return code

@@ -19,7 +19,7 @@ Signals: ``study_selected(str | None)``. Settings: ``tuning_panel/splitter``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
@@ -52,6 +52,9 @@ from app.ui.job_bridge import JobBridge
 from app.ui.widgets.dataframe_model import DataFrameModel
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from app.ui.context import CurrentContext
 
 POLL_MS = 1500
 PLOT_KINDS = {
@@ -649,6 +652,18 @@ def _table(model: DataFrameModel) -> QTableView:
     return view
 
 
-def build_panel(services: Any, runner: Any) -> QWidget:
-    """What the main window calls (``PANEL_MODULES``)."""
+def build_panel(services: Any, runner: Any, context: CurrentContext | None = None) -> QWidget:
+    """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
+    del context  # not read yet: the panel adopts the current context in the window issue
     return TuningPanel(tuning=services.tuning, datasets=services.datasets, runner=runner)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m app.ui.panels.tuning_panel``: this panel alone."""
+    from app.ui.panels.standalone import open_alone
+
+    return open_alone("tuning", argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
