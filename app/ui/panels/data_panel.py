@@ -129,7 +129,7 @@ class DataPanel(QWidget):
         left_layout.addWidget(self.empty_label)
         left_layout.addWidget(self.jobs)
 
-        self.table_view = DataTableView()
+        self.table_view = DataTableView(runner=runner)
         self.table_model = self.table_view.data_model
         self.table_status = QLabel("Select a dataset version to see its rows.")
         table_tab = QWidget()

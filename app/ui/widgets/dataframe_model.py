@@ -150,6 +150,7 @@ class DataFrameModel(QAbstractTableModel):
         self._align: list[Qt.AlignmentFlag] = []
         self._types: list[str] = []
         self._cache: OrderedDict[tuple[int, int], list[str | None]] = OrderedDict()
+        self._order: pa.Array | None = None  # view row → table row while sorted
         if table is not None:
             self.set_table(table)
 
@@ -160,6 +161,7 @@ class DataFrameModel(QAbstractTableModel):
         self.beginResetModel()
         self._table = table
         self._cache.clear()
+        self._order = None
         if table is None:
             self._rows, self._names, self._columns = 0, [], []
             self._kinds, self._formatters, self._align, self._types = [], [], [], []
@@ -177,8 +179,21 @@ class DataFrameModel(QAbstractTableModel):
     def table(self) -> pa.Table | None:
         return self._table
 
-    def column_kind(self, column: int) -> str:
-        return self._kinds[column]
+    def order(self) -> pa.Array | None:
+        """The permutation the rows are shown in (None: the table's own order)."""
+        return self._order
+
+    def set_order(self, order: pa.Array | None) -> None:
+        """Show the rows in ``order`` (a permutation computed off the GUI thread): O(1) here,
+        each visible block is taken through it when it is drawn."""
+        self.layoutAboutToBeChanged.emit()
+        self._order = order
+        self._cache.clear()
+        self.layoutChanged.emit()
+
+    def table_row(self, row: int) -> int:
+        """The table row shown on view row ``row``."""
+        return row if self._order is None else self._order[row].as_py()
 
     def column_names(self) -> list[str]:
         return list(self._names)
@@ -190,7 +205,7 @@ class DataFrameModel(QAbstractTableModel):
 
     def value(self, row: int, column: int) -> Any:
         """The cell as a Python value (None when missing); converted on each call."""
-        return self._columns[column].slice(row, 1).to_pylist()[0]
+        return self._columns[column].slice(self.table_row(row), 1).to_pylist()[0]
 
     def is_missing(self, row: int, column: int) -> bool:
         text = self._texts(row, column)[row % BLOCK_ROWS]
@@ -241,7 +256,7 @@ class DataFrameModel(QAbstractTableModel):
                 return self._align[section]
             return None
         if role == _DISPLAY:
-            return str(section + 1)
+            return str(self.table_row(section) + 1) if section < self._rows else None
         if role == _ALIGN:
             return _RIGHT
         return None
@@ -267,7 +282,10 @@ class DataFrameModel(QAbstractTableModel):
         if texts is not None:
             cache.move_to_end(key)
             return texts
-        chunk = self._columns[column].slice(key[0] * BLOCK_ROWS, BLOCK_ROWS)
+        if self._order is None:
+            chunk = self._columns[column].slice(key[0] * BLOCK_ROWS, BLOCK_ROWS)
+        else:
+            chunk = self._columns[column].take(self._order.slice(key[0] * BLOCK_ROWS, BLOCK_ROWS))
         texts = self._formatters[column](chunk)
         cache[key] = texts
         if len(cache) > CACHE_BLOCKS:
