@@ -103,7 +103,7 @@ class PrefixCache:
             if step.get("enabled", True) and step["op"] in runtime.ROW_OPS:
                 current = runtime.apply_recipe(frame, steps[: j + 1])
             else:
-                current = runtime.apply_recipe(current, [step])
+                current = runtime.apply_recipe(current, [step], first=j)
             self.put(frame, steps[: j + 1], current)
         return current
 

@@ -820,8 +820,10 @@ def _label(index: int, step: dict) -> str:
     return f"Step {index + 1} ({step.get('op')})"
 
 
-def _active(steps) -> list[tuple[int, dict]]:
-    return [(i, s) for i, s in enumerate(steps) if s.get("enabled", True)]
+def _active(steps, first: int = 0) -> list[tuple[int, dict]]:
+    """The enabled steps with their index in the whole recipe (``first``: the index of
+    ``steps[0]`` when a caller applies a slice, so an error names the step's real number)."""
+    return [(i, s) for i, s in enumerate(steps, start=first) if s.get("enabled", True)]
 
 
 def _run(index: int, step: dict, fn, frame, state, **kwargs):
@@ -833,9 +835,9 @@ def _run(index: int, step: dict, fn, frame, state, **kwargs):
         raise RecipeError(f"{_label(index, step)} failed: {exc}") from None
 
 
-def apply_rows(frame: pd.DataFrame, steps) -> pd.DataFrame:
+def apply_rows(frame: pd.DataFrame, steps, *, first: int = 0) -> pd.DataFrame:
     """Only the row steps (filter, dedupe, rows without target, sample), in their order."""
-    for i, step in _active(steps):
+    for i, step in _active(steps, first):
         if step["op"] in ROW_OPS:
             frame = _run(i, step, OPS[step["op"]][1], frame, None)
     return frame
@@ -903,16 +905,17 @@ class RecipeTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def apply_recipe(frame: pd.DataFrame, steps) -> pd.DataFrame:
+def apply_recipe(frame: pd.DataFrame, steps, *, first: int = 0) -> pd.DataFrame:
     """Every step, rows included (what applying a recipe to a dataset does).
 
     Row steps run first, on the raw rows, exactly as in training (``apply_rows``), so a
     recipe means the same whether it prepares a dataset or starts a model. The result is
     data to train on, so target encoding is cross-fitted here too, its target being the
-    step's ``target`` column.
+    step's ``target`` column. ``first`` is the index of ``steps[0]`` in its recipe when a
+    caller (the Prepare preview) applies one step of it on an earlier step's result.
     """
-    frame = apply_rows(frame, steps)
-    for i, step in _active(steps):
+    frame = apply_rows(frame, steps, first=first)
+    for i, step in _active(steps, first):
         if step["op"] in ROW_OPS:
             continue
         fit, apply = OPS[step["op"]]
