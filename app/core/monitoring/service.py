@@ -79,21 +79,27 @@ class MonitorService:
         deployment: int | None = None,
         batch: str | Path | None = None,
         dataset: str | None = None,
+        log: str | Path | None = None,
         window: str | None = None,
         settings: DriftSettings | None = None,
         store: bool = True,
         progress: Progress | None = None,
     ) -> list[DriftReport]:
         """Drift of ``ref``'s current data against its training data: one report, or one per
-        time window of the prediction log. Each is stored unless ``store`` is False."""
+        time window of the prediction log (a deployment's, or a ``modeldesk serve --log-dir``
+        folder given as ``log``). Each is stored unless ``store`` is False."""
         progress = progress or NullProgress()
         settings = settings or self.settings
-        if sum(x is not None for x in (deployment, batch, dataset)) != 1:
-            raise InvalidInput("Name exactly one source: a deployment, a batch file or a dataset.")
-        if window is not None and deployment is None:
+        if sum(x is not None for x in (deployment, batch, dataset, log)) != 1:
+            raise InvalidInput(
+                "Name exactly one source: a deployment, a prediction log folder, a batch file "
+                "or a dataset."
+            )
+        if window is not None and deployment is None and log is None:
             raise InvalidInput(
                 "Time windows come from the prediction log's timestamps.",
-                hint="Use --window with --deployment, or leave it out for a batch or dataset.",
+                hint="Use --window with --deployment or --log, or leave it out for a batch or "
+                "dataset.",
             )
         version = self.registry.resolve(ref)
         kinds = feature_kinds(version.signature, version.target)
@@ -106,21 +112,32 @@ class MonitorService:
         ref_pred = self._predict(model, sample(reference, REFERENCE_PREDICTION_ROWS), kinds)
         ref_table = sample(reference, REFERENCE_PREDICTION_ROWS).append_column(PRED, ref_pred)
 
+        importance, importance_source = self._importance(version)
         source: dict[str, Any] = {}
-        if deployment is not None:
-            progress.update(0.1, f"Reading the prediction log of deployment {deployment}")
-            folder, dep_version = self._log_folder(deployment)
-            log = predlog.read_log(folder, model=version.model_name, version=dep_version)
-            current = log.table
-            source = {
-                "source": "deployment",
-                "deployment_id": deployment,
-                "label": f"deployment {deployment} ({log.rows:,} logged rows)",
-            }
-            current = current.set_column(
-                current.schema.get_field_index(predlog.PREDICTION),
+        if deployment is not None or log is not None:
+            if deployment is not None:
+                progress.update(0.1, f"Reading the prediction log of deployment {deployment}")
+                folder, log_version = self._log_folder(deployment)
+                source = {"source": "deployment", "deployment_id": deployment}
+                what = f"deployment {deployment}"
+            else:
+                folder, log_version = Path(log), version.version  # type: ignore[arg-type]
+                progress.update(0.1, f"Reading the prediction log in {folder}")
+                source = {"source": "log", "log_dir": str(folder.resolve())}
+                what = str(folder)
+            read = predlog.read_log(folder, model=version.model_name, version=log_version)
+            check_columns(
+                {f.name: str(f.type) for f in read.table.schema},
+                kinds,
+                str(folder / predlog.PATTERN),
+                version.ref,
+                table=read.table,
+            )
+            source["label"] = f"{what} ({read.rows:,} logged rows)"
+            current = read.table.set_column(
+                read.table.schema.get_field_index(predlog.PREDICTION),
                 PRED,
-                as_kind(current.column(predlog.PREDICTION), ref_pred.type),
+                as_kind(read.table.column(predlog.PREDICTION), ref_pred.type),
             )
         else:
             if batch is not None:
@@ -180,6 +197,8 @@ class MonitorService:
                 reference=report.reference,
                 current=report.current,
                 metrics=metrics,
+                importance=importance,
+                importance_source=importance_source,
             )
             from dataclasses import replace
 
@@ -229,6 +248,27 @@ class MonitorService:
             options=result.options,
             progress=SubProgress(progress, 0.25, 0.3),
         ).version
+
+    def _importance(self, version: Any) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
+        """Each input's share of the permutation importance stored with the version's run;
+        None for an imported model or a run trained before ModelDesk stored it."""
+        from app.core.training import importance
+
+        tracking = getattr(self.registry, "tracking", None)
+        if version.run_id is None or tracking is None:
+            return None, None
+        try:
+            art = tracking.get(version.run_id).artifact(importance.NAME)
+        except NotFound:
+            return None, None
+        if art is None:
+            return None, None
+        doc = json.loads(self.artifacts.open_verified(art.sha256).read_bytes())
+        return importance.shares(doc), {
+            "method": doc.get("method", "permutation"),
+            "run_id": version.run_id,
+            "rows": doc.get("rows"),
+        }
 
     def _reference(self, version: Any, columns: list[str]) -> tuple[pa.Table, Any]:
         if version.dataset_version_id is None:
@@ -365,6 +405,7 @@ class MonitorService:
                 {
                     "report": report_id,
                     "drift_share": report.drift_share,
+                    "rules": list(report.rules),
                     "drifted": [f.name for f in report.features if f.status == "alert"],
                     "source": source.get("label"),
                 },

@@ -1,0 +1,61 @@
+"""Permutation importance of a fitted pipeline per input column, stored with the run.
+
+Every run that keeps its model (not a tuning trial without plots) records
+``importance.json``: for each input column the mean and spread of the score drop when that
+column is shuffled (scikit-learn's ``permutation_importance`` on at most ``MAX_ROWS`` of the
+evaluation rows, 3 repeats) and its *share*, the column's positive drop over the sum of all
+positive drops. The importance plot is drawn from it, and Monitor reads the shares without
+re-computing anything to decide whether a drifted feature matters to the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NAME = "importance.json"
+MAX_ROWS = 2000
+REPEATS = 3
+
+
+def sample_rows(X: Any, y: Any, seed: int, limit: int = MAX_ROWS) -> tuple[Any, Any]:
+    """At most ``limit`` rows of ``X``/``y``, drawn without replacement (reproducibly)."""
+    import numpy as np
+
+    if len(X) <= limit:
+        return X, y
+    rows = np.random.default_rng(seed).choice(len(X), limit, replace=False)
+    return X.iloc[rows], np.asarray(y)[rows]
+
+
+def compute(pipeline: Any, X: Any, y: Any, seed: int) -> dict[str, Any]:
+    """The JSON document: ``{"method", "rows", "repeats", "features": {column: {mean, std,
+    share}}}`` with the columns in ``X``'s order."""
+    import numpy as np
+    from sklearn.inspection import permutation_importance
+    from threadpoolctl import threadpool_limits
+
+    Xs, ys = sample_rows(X, np.asarray(y), seed)
+    # Many predictions on a few rows: OpenMP threads only add start-up and contention.
+    with threadpool_limits(1):
+        result = permutation_importance(pipeline, Xs, ys, n_repeats=REPEATS, random_state=seed)
+    means = np.nan_to_num(result.importances_mean.astype(float))
+    positive = np.clip(means, 0.0, None)
+    total = float(positive.sum())
+    shares = positive / total if total > 0 else np.zeros_like(positive)
+    return {
+        "method": "permutation",
+        "rows": len(Xs),
+        "repeats": REPEATS,
+        "features": {
+            str(name): {"mean": float(m), "std": float(s), "share": float(sh)}
+            for name, m, s, sh in zip(X.columns, means, result.importances_std, shares, strict=True)
+        },
+    }
+
+
+def shares(document: dict[str, Any]) -> dict[str, float]:
+    """Column → share of the importance, from a stored document."""
+    return {
+        name: float(values.get("share") or 0.0)
+        for name, values in (document.get("features") or {}).items()
+    }
