@@ -35,15 +35,19 @@ def compute(pipeline: Any, X: Any, y: Any, seed: int) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     Xs, ys = sample_rows(X, np.asarray(y), seed)
+    scoring = scoring_for(pipeline)
     # Many predictions on a few rows: OpenMP threads only add start-up and contention.
     with threadpool_limits(1):
-        result = permutation_importance(pipeline, Xs, ys, n_repeats=REPEATS, random_state=seed)
+        result = permutation_importance(
+            pipeline, Xs, ys, scoring=scoring, n_repeats=REPEATS, random_state=seed
+        )
     means = np.nan_to_num(result.importances_mean.astype(float))
     positive = np.clip(means, 0.0, None)
     total = float(positive.sum())
     shares = positive / total if total > 0 else np.zeros_like(positive)
     return {
         "method": "permutation",
+        "scoring": scoring or "default",
         "rows": len(Xs),
         "repeats": REPEATS,
         "features": {
@@ -51,6 +55,17 @@ def compute(pipeline: Any, X: Any, y: Any, seed: int) -> dict[str, Any]:
             for name, m, s, sh in zip(X.columns, means, result.importances_std, shares, strict=True)
         },
     }
+
+
+def scoring_for(pipeline: Any) -> str | None:
+    """Log loss for a classifier with probabilities: accuracy on a few hundred held-out rows
+    moves in steps of one row, so most features would score exactly 0 and a few would share
+    the importance by chance. Regressors keep their default (R², already continuous)."""
+    from sklearn.base import is_classifier
+
+    return (
+        "neg_log_loss" if is_classifier(pipeline) and hasattr(pipeline, "predict_proba") else None
+    )
 
 
 def shares(document: dict[str, Any]) -> dict[str, float]:
