@@ -15,14 +15,14 @@ drift; a batch that carries the target also gets the model's metrics against tra
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.monitoring import predlog
+from app.core.monitoring import history, predlog
 from app.core.monitoring.columns import (
     as_kind,
     check_columns,
@@ -112,7 +112,11 @@ class MonitorService:
         ref_pred = self._predict(model, sample(reference, REFERENCE_PREDICTION_ROWS), kinds)
         ref_table = sample(reference, REFERENCE_PREDICTION_ROWS).append_column(PRED, ref_pred)
 
-        importance, importance_source = self._importance(version)
+        from app.core.training.importance import stored_shares
+
+        importance, importance_source = stored_shares(
+            getattr(self.registry, "tracking", None), self.artifacts, version.run_id
+        )
         source: dict[str, Any] = {}
         if deployment is not None or log is not None:
             if deployment is not None:
@@ -248,27 +252,6 @@ class MonitorService:
             options=result.options,
             progress=SubProgress(progress, 0.25, 0.3),
         ).version
-
-    def _importance(self, version: Any) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
-        """Each input's share of the permutation importance stored with the version's run;
-        None for an imported model or a run trained before ModelDesk stored it."""
-        from app.core.training import importance
-
-        tracking = getattr(self.registry, "tracking", None)
-        if version.run_id is None or tracking is None:
-            return None, None
-        try:
-            art = tracking.get(version.run_id).artifact(importance.NAME)
-        except NotFound:
-            return None, None
-        if art is None:
-            return None, None
-        doc = json.loads(self.artifacts.open_verified(art.sha256).read_bytes())
-        return importance.shares(doc), {
-            "method": doc.get("method", "permutation"),
-            "run_id": version.run_id,
-            "rows": doc.get("rows"),
-        }
 
     def _reference(self, version: Any, columns: list[str]) -> tuple[pa.Table, Any]:
         if version.dataset_version_id is None:
@@ -464,17 +447,9 @@ class MonitorService:
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         """Stored report summaries, newest first."""
-        query = select(DriftReportRow).order_by(
-            DriftReportRow.created_at.desc(), DriftReportRow.id.desc()
+        return history.summaries(
+            self.store, model, version=version, deployment=deployment, limit=limit
         )
-        if model is not None:
-            query = query.where(DriftReportRow.model_name == model)
-        if version is not None:
-            query = query.where(DriftReportRow.model_version == version)
-        if deployment is not None:
-            query = query.where(DriftReportRow.deployment_id == deployment)
-        with self.store.session() as s:
-            return [_summary(r) for r in s.scalars(query.limit(limit))]
 
     def trend(
         self,
@@ -490,13 +465,7 @@ class MonitorService:
         )
 
     def report(self, report_id: int) -> DriftReport:
-        with self.store.session() as s:
-            row = s.get(DriftReportRow, report_id)
-            if row is None:
-                raise NotFound(f"No drift report with id {report_id}.")
-            sha = row.artifact_sha256
-        data = json.loads(self.artifacts.open_verified(sha).read_bytes())
-        return DriftReport.from_dict({**data, "id": report_id})
+        return history.load(self.store, self.artifacts, report_id)
 
     def html(self, report: DriftReport) -> str:
         trend = None
@@ -516,29 +485,3 @@ class MonitorService:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         return path
-
-
-def _summary(row: DriftReportRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "model": row.model_name,
-        "version": row.model_version,
-        "source": row.source,
-        "source_label": row.source_label,
-        "deployment_id": row.deployment_id,
-        "window_start": row.window_start.isoformat() if row.window_start else None,
-        "window_end": row.window_end.isoformat() if row.window_end else None,
-        "status": row.status,
-        "dataset_drift": row.dataset_drift,
-        "drift_share": row.drift_share,
-        "created_at": _aware(row.created_at).isoformat(),
-        **{
-            k: v
-            for k, v in (row.summary or {}).items()
-            if k in ("features", "prediction", "metrics", "rows")
-        },
-    }
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -74,3 +74,25 @@ def shares(document: dict[str, Any]) -> dict[str, float]:
         name: float(values.get("share") or 0.0)
         for name, values in (document.get("features") or {}).items()
     }
+
+
+def stored_shares(
+    tracking: Any, artifacts: Any, run_id: int | None
+) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
+    """The shares stored with run ``run_id`` and where they came from; ``(None, None)`` for
+    an imported model (no run), a deleted run, or a run trained before they were stored."""
+    import json
+
+    from app.core.errors import NotFound
+
+    if run_id is None or tracking is None:
+        return None, None
+    try:
+        art = tracking.get(run_id).artifact(NAME)
+    except NotFound:
+        return None, None
+    if art is None:
+        return None, None
+    doc = json.loads(artifacts.open_verified(art.sha256).read_bytes())
+    source = {"method": doc.get("method"), "scoring": doc.get("scoring"), "run_id": run_id}
+    return shares(doc), {**source, "rows": doc.get("rows")}
