@@ -198,6 +198,10 @@ def test_the_log_of_modeldesk_serve_is_monitored_from_the_cli(bc, tmp_path, caps
     code = main(["monitor", "bc@champion", "--log", str(missing), "--store", bc["url"]])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error:") and str(missing) in err
+    a_file = next(logs.glob("predictions-*.jsonl"))
+    code = main(["monitor", "bc@champion", "--log", str(a_file), "--store", bc["url"]])
+    err = capsys.readouterr().err
+    assert code == 1 and "is a file" in err and str(logs) in err and "Traceback" not in err
 
 
 def test_retrain_names_the_rule_that_fired(bc, capsys):
