@@ -35,11 +35,11 @@ def compute(pipeline: Any, X: Any, y: Any, seed: int) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     Xs, ys = sample_rows(X, np.asarray(y), seed)
-    scoring = scoring_for(pipeline)
+    scoring, scorer = scoring_for(pipeline)
     # Many predictions on a few rows: OpenMP threads only add start-up and contention.
     with threadpool_limits(1):
         result = permutation_importance(
-            pipeline, Xs, ys, scoring=scoring, n_repeats=REPEATS, random_state=seed
+            pipeline, Xs, ys, scoring=scorer, n_repeats=REPEATS, random_state=seed
         )
     means = np.nan_to_num(result.importances_mean.astype(float))
     positive = np.clip(means, 0.0, None)
@@ -57,15 +57,23 @@ def compute(pipeline: Any, X: Any, y: Any, seed: int) -> dict[str, Any]:
     }
 
 
-def scoring_for(pipeline: Any) -> str | None:
-    """Log loss for a classifier with probabilities: accuracy on a few hundred held-out rows
-    moves in steps of one row, so most features would score exactly 0 and a few would share
-    the importance by chance. Regressors keep their default (R², already continuous)."""
+def scoring_for(pipeline: Any) -> tuple[str | None, Any]:
+    """(name, scorer): log loss for a classifier with probabilities, since accuracy on a few
+    hundred held-out rows moves in steps of one row, so most features would score exactly 0
+    and a few would share the importance by chance. It is told every class the model knows
+    (the evaluation rows may lack one). Regressors keep their default (R², continuous)."""
     from sklearn.base import is_classifier
+    from sklearn.metrics import log_loss, make_scorer
 
-    return (
-        "neg_log_loss" if is_classifier(pipeline) and hasattr(pipeline, "predict_proba") else None
+    if not (is_classifier(pipeline) and hasattr(pipeline, "predict_proba")):
+        return None, None
+    scorer = make_scorer(
+        log_loss,
+        greater_is_better=False,
+        response_method="predict_proba",
+        labels=list(pipeline.classes_),
     )
+    return "neg_log_loss", scorer
 
 
 def shares(document: dict[str, Any]) -> dict[str, float]:
