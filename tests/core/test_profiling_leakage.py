@@ -118,3 +118,19 @@ def test_the_row_order_does_not_leak_through_ties() -> None:
 def test_the_leakage_check_records_its_cost() -> None:
     doc = profile(planted(load("breast_cancer")), target="target")
     assert 0 <= doc["target"]["leak_seconds"] < doc["seconds"]
+
+
+def test_no_row_predicts_itself() -> None:
+    """Leave-one-out: a category held by one row, or a value held by one row, never carries
+    its own target (an identifier-like column scores 0, not 1)."""
+    from app.core.profiling import leakage
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    unique_codes = np.arange(500)  # every row its own category
+    assert leakage.class_score(y, 2, groups=unique_codes) < 0.1
+    x = rng.permutation(500).astype(float)  # every row its own value, unrelated to y
+    nearest = leakage.nearest_targets(*leakage.sort_valid(x), rng)
+    assert (nearest[0] != nearest[1]).all()
+    assert leakage.class_score(y, 2, nearest=nearest) < 0.1
+    assert leakage.regression_score(y.astype(float), nearest=nearest) < 0.1

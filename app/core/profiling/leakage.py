@@ -107,6 +107,9 @@ def _group_majority(g: np.ndarray, y: np.ndarray, ky: int, overall: np.ndarray) 
     """Each row's group's majority class without the row itself (the overall majority
     without it for a row alone in its group)."""
     kg = int(g.max()) + 1
+    if kg * ky > 4 * len(g):  # sparse codes (many categories, few in the sample): renumber
+        uniq, g = np.unique(g, return_inverse=True)
+        kg = len(uniq)
     own = np.bincount(g * ky + y, minlength=kg * ky).reshape(kg, ky)[g]  # rows × classes
     rows = np.arange(len(g))
     own[rows, y] -= 1
