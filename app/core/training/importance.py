@@ -10,7 +10,11 @@ re-computing anything to decide whether a drifted feature matters to the model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.core.artifacts import ArtifactStore
+    from app.core.tracking import TrackingService
 
 NAME = "importance.json"
 MAX_ROWS = 2000
@@ -85,7 +89,7 @@ def shares(document: dict[str, Any]) -> dict[str, float]:
 
 
 def stored_shares(
-    tracking: Any, artifacts: Any, run_id: int | None
+    tracking: TrackingService | None, artifacts: ArtifactStore, run_id: int | None
 ) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
     """The shares stored with run ``run_id`` and where they came from; ``(None, None)`` for
     an imported model (no run), a deleted run, or a run trained before they were stored."""
