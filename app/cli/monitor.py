@@ -1,13 +1,17 @@
 """``modeldesk monitor NAME@ALIAS``: drift of a model's current data, for cron and CI.
 
     modeldesk monitor churn@champion --deployment 3 --window day --html drift.html
+    modeldesk monitor churn@champion --log /var/log/churn --window hour
     modeldesk monitor churn@champion --batch new.csv --json
     modeldesk monitor churn@champion --dataset sales@7 --on-alert 'notify-send drift'
 
 Each report is stored (the Monitor panel draws the trend from them). Exit code 3 when a
-report is an alert, after ``--on-alert CMD`` has run (with MODELDESK_MODEL,
-MODELDESK_REPORT_ID and MODELDESK_STATUS in its environment); with ``--json`` the reports
-are printed in both cases.
+report reaches ``--fail-on`` (``alert`` by default, ``warning`` for the cautious), after
+``--on-alert CMD`` has run on an alert (with MODELDESK_MODEL, MODELDESK_REPORT_ID,
+MODELDESK_STATUS and MODELDESK_RULES in its environment); with ``--json`` the reports are
+printed in both cases. Each report names the rule that set its status (verdict.py): a
+drifted feature that matters to the model (``importance``), most features drifting
+(``share``), the predictions (``prediction``) or the metric on labelled rows (``metrics``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from app.core.errors import InvalidInput, ModelDeskError
 
 
 class DriftAlert(ModelDeskError):
-    """A report is an alert: scripts act on exit code 3; ``--json`` still gets the reports."""
+    """A report reached ``--fail-on``: scripts act on exit code 3; ``--json`` still gets the
+    reports."""
 
     exit_code = 3
 
@@ -46,7 +51,18 @@ def register(commands: Any) -> None:
     source.add_argument("--deployment", type=int, metavar="ID", help="its prediction log")
     source.add_argument("--batch", metavar="FILE", help="a data file (stored as a dataset)")
     source.add_argument("--dataset", metavar="NAME[@V]", help="a stored dataset version")
-    p.add_argument("--window", choices=("hour", "day", "week"), help="one report per window")
+    source.add_argument(
+        "--log", metavar="DIR", help="a prediction log folder (`modeldesk serve --log-dir DIR`)"
+    )
+    p.add_argument(
+        "--window", choices=("hour", "day", "week"), help="one report per window of a log"
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=("warning", "alert"),
+        default="alert",
+        help="exit 3 when a report is at least this bad (default: alert)",
+    )
     p.add_argument("--html", metavar="FILE", help="write the (last) report as HTML")
     p.add_argument("--on-alert", metavar="CMD", help="shell command to run on an alert")
     p.add_argument(
@@ -86,7 +102,10 @@ def render_text(report: Any) -> str:
     )
     if report.id is not None:
         head += f"  [report {report.id}]"
-    rows = [["FEATURE", "METHOD", "VALUE", "THRESHOLD", "PSI", "STATUS", "WHY"]]
+    head += "\n" + (report.verdict or report.status)
+    for note in report.notes:
+        head += f"\nnote: {note}"
+    rows = [["FEATURE", "METHOD", "VALUE", "THRESHOLD", "PSI", "IMPORTANCE", "STATUS", "WHY"]]
     feats = list(report.features) + ([report.prediction] if report.prediction else [])
     for f in feats:
         psi = f.stats.get("psi")
@@ -97,6 +116,7 @@ def render_text(report: Any) -> str:
                 "-" if f.value is None else f"{f.value:.4g}",
                 f"{f.threshold:g}",
                 "-" if psi is None else f"{psi:.3g}",
+                "-" if f.importance is None else f"{f.importance:.1%}",
                 f.status,
                 "; ".join(f.reasons),
             ]
@@ -117,6 +137,8 @@ def render_text(report: Any) -> str:
 
 
 def monitor(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.core.monitoring.report import STATUSES
+
     settings = _settings(args.set)
     with ProgressBar(f"monitor {args.ref}") as bar:
         reports = services.monitoring.check(
@@ -124,6 +146,7 @@ def monitor(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
             deployment=args.deployment,
             batch=args.batch,
             dataset=args.dataset,
+            log=args.log,
             window=args.window,
             settings=settings,
             store=not args.no_store,
@@ -133,23 +156,24 @@ def monitor(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         services.monitoring.export(reports[-1], Path(args.html))
     payload = {
         "status": _worst(r.status for r in reports),
+        "rules": sorted({rule for r in reports for rule in r.rules}),
         "reports": [r.to_dict() for r in reports],
     }
     text = "\n\n".join(render_text(r) for r in reports)
     alerts = [r for r in reports if r.status == "alert"]
-    if alerts:
-        if args.on_alert:
-            _run_hook(args.on_alert, alerts[-1])
+    if alerts and args.on_alert:
+        _run_hook(args.on_alert, alerts[-1])
+    level = STATUSES.index(args.fail_on)
+    failing = [r for r in reports if STATUSES.index(r.status) >= level]
+    if failing:
         if not args.json:
             print(text)
         raise DriftAlert(
-            f"Drift alert for {args.ref}: "
-            + ", ".join(
-                f"{r.n_drifted} of {len(r.features)} features drifted"
-                + (f" in {r.window['start'][:16]}" if r.window else "")
-                for r in alerts
-            )
-            + ".",
+            f"Drift {payload['status']} for {args.ref}: "
+            + "; ".join(
+                (f"{r.window['start'][:16]}: " if r.window else "") + (r.verdict or r.status)
+                for r in failing
+            ),
             payload,
         )
     return payload, text
@@ -169,6 +193,7 @@ def _run_hook(command: str, report: Any) -> None:
         "MODELDESK_REPORT_ID": "" if report.id is None else str(report.id),
         "MODELDESK_STATUS": report.status,
         "MODELDESK_DRIFT_SHARE": f"{report.drift_share:.4f}",
+        "MODELDESK_RULES": ",".join(report.rules),
     }
     done = subprocess.run(command, shell=True, env=env, check=False)
     if done.returncode != 0:

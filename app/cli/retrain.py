@@ -71,10 +71,11 @@ def render(result: Any, deployment: dict[str, Any] | None = None) -> str:
         f"the challenger is {'better' if cmp.better else 'not better'}; {result.decision}."
     )
     if result.champion_drift:
+        from app.core.monitoring.retrain import drift_sentence
+
         lines.append(
-            f"drift of the new data from the champion's training data: "
-            f"{result.champion_drift['status']} ({result.champion_drift['drift_share']:.0%}"
-            " of features)"
+            "drift of the new data from the champion's training data: "
+            + drift_sentence(result.champion_drift)
         )
     if deployment:
         lines.append(f"deployed as {deployment.get('url')} (deployment {deployment.get('id')})")

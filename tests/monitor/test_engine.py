@@ -130,6 +130,50 @@ def test_most_features_drifting_makes_the_dataset_drift_and_the_status_an_alert(
     assert report.dataset_drift and report.status == "alert"
 
 
+WEIGHTS = {"age": 0.4, "income": 0.3, "score": 0.2, "visits": 0.06, "tenure": 0.04}
+
+
+def test_one_drifted_feature_that_matters_is_an_alert_by_the_importance_rule():
+    rng = np.random.default_rng(0)
+    report = compute_drift(frame(rng, 5000), frame(rng, 5000, shift=1.0), importance=WEIGHTS)
+    assert report.status == "alert" and report.rules == ("importance",)
+    assert not report.dataset_drift and report.n_drifted == 1
+    assert "importance rule" in report.verdict and "'age' (40%)" in report.verdict
+    assert report.feature("age").importance == 0.4
+    assert report.feature("city").importance == 0.0  # not in the weights: no weight
+    assert report.importance["threshold"] == 0.05 and not report.notes
+    # the same drift on a feature the model hardly uses (4%) is a warning that says why
+    rng = np.random.default_rng(0)
+    ref, cur = frame(rng, 5000), frame(rng, 5000)
+    cur["tenure"] = cur["tenure"] + cur["tenure"].std() * 1.5
+    quiet = compute_drift(ref, cur, importance=WEIGHTS)
+    assert quiet.feature("tenure").status == "alert"
+    assert quiet.status == "warning" and quiet.rules == () and "5%" in quiet.verdict
+    # the bar is a setting
+    strict = compute_drift(
+        ref, cur, importance=WEIGHTS, settings=DriftSettings(importance_share=0.03)
+    )
+    assert strict.status == "alert" and strict.rules == ("importance",)
+
+
+def test_without_importance_the_share_rule_decides_and_the_report_says_so():
+    rng = np.random.default_rng(0)
+    report = compute_drift(frame(rng, 5000), frame(rng, 5000, shift=1.0))
+    assert report.status == "warning" and report.importance is None
+    assert any("only the share rule" in n for n in report.notes)
+    assert report.feature("age").importance is None
+    rng = np.random.default_rng(5)
+    ref, cur = frame(rng, 3000), frame(rng, 3000)
+    for col in ("income", "score", "visits", "tenure"):
+        cur[col] = cur[col] * 1.8 + cur[col].std()
+    both = compute_drift(ref, cur, importance=WEIGHTS)  # the share rule stays a trigger
+    assert both.rules == ("importance", "share") and "share rule" in both.verdict
+    back = DriftReport.from_dict(json.loads(json.dumps(both.to_dict())))
+    assert back == both
+    with pytest.raises(InvalidInput, match="importance_share"):
+        DriftSettings(importance_share=1.5)
+
+
 def test_missing_values_and_unseen_categories_are_reported():
     rng = np.random.default_rng(9)
     ref, cur = frame(rng, 3000), frame(rng, 3000)

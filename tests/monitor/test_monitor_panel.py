@@ -55,6 +55,7 @@ def test_the_panel_shows_the_latest_report_and_the_trend(qtbot, panel):
     assert panel.table.item(0, 6).text() == "alert"
     assert not panel.table.cellWidget(0, 7).pixmap().isNull()
     assert "ALERT" in panel.summary.text()
+    assert "importance" in report.rules and "importance rule" in panel.summary.text()
     trend_axes = panel._canvases["trend"].findChild(type(panel._canvas("prediction"))).figure.axes
     assert trend_axes  # the drift-over-time chart was drawn
     panel.table.selectRow(2)
@@ -68,7 +69,7 @@ def test_a_new_check_runs_as_a_job_and_alerts_in_the_status_bar(qtbot, panel, tm
     with qtbot.waitSignal(panel.alert_raised, timeout=WAIT) as alert:
         bridge = panel.check()
         assert bridge is not None and not bridge.done  # the GUI thread is free meanwhile
-    assert "Drift alert: churn@1" in alert.args[0]
+    assert "Drift alert: churn@1" in alert.args[0] and "rule" in alert.args[0]
     assert panel.window().statusBar().currentMessage().startswith("Drift alert")
     assert len(panel.trend) == 3
     out = tmp_path / "r.html"

@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from app.core.errors import InvalidInput
 from app.core.monitoring import stats
 from app.core.monitoring.report import DriftReport, FeatureDrift, worst
 from app.core.monitoring.settings import DriftSettings
+from app.core.monitoring.verdict import NO_IMPORTANCE, decide
 from app.core.progress import NullProgress, Progress
 
 if TYPE_CHECKING:
@@ -69,11 +71,13 @@ def compute_drift(
     reference_label: str = "reference",
     current_label: str = "current",
     metrics: dict[str, Any] | None = None,
+    importance: Mapping[str, float] | None = None,
     progress: Progress | None = None,
 ) -> DriftReport:
     """Compare every column of ``columns`` (name → numeric|categorical; inferred from the
     reference's types when None) between the two tables. ``prediction`` names a column of
-    both tables holding the model's outputs: compared like a feature, reported apart."""
+    both tables holding the model's outputs: compared like a feature, reported apart.
+    ``importance`` maps features to their share of the model's importance (verdict.py)."""
     settings = settings or DriftSettings()
     progress = progress or NullProgress()
     ref, cur = as_table(reference), as_table(current)
@@ -138,6 +142,7 @@ def compute_drift(
         reference={"label": reference_label, "rows": ref.num_rows},
         current={"label": current_label, "rows": cur.num_rows},
         metrics=metrics,
+        importance=importance,
     )
 
 
@@ -155,24 +160,21 @@ def assemble(
     reference: dict[str, Any],
     current: dict[str, Any],
     metrics: dict[str, Any] | None = None,
+    importance: Mapping[str, float] | None = None,
+    importance_source: dict[str, Any] | None = None,
 ) -> DriftReport:
-    """The dataset verdict and the overall status from the per-feature decisions."""
-    n_drifted = sum(f.status == "alert" for f in features)
-    share = n_drifted / len(features) if features else 0.0
-    dataset_drift = bool(features) and share >= settings.drift_share
-    if dataset_drift:
-        status = "alert"
-    else:
-        status = worst(["warning" if f.status != "ok" else "ok" for f in features])
-    if prediction is not None:
-        status = worst([status, prediction.status])
-    if metrics:
-        status = worst([status, metrics.get("status", "ok")])
+    """The overall status from the per-feature decisions (``verdict.decide``). ``importance``
+    (feature → share of the model's permutation importance) arms the importance rule; each
+    feature carries its share."""
+    if importance is not None:
+        features = tuple(replace(f, importance=importance.get(f.name, 0.0)) for f in features)
+    v = decide(features, prediction, metrics, settings, importance)
+    notes = () if importance is not None else (NO_IMPORTANCE,)
     return DriftReport(
-        status=status,
-        dataset_drift=dataset_drift,
-        drift_share=share,
-        n_drifted=n_drifted,
+        status=v.status,
+        dataset_drift=v.dataset_drift,
+        drift_share=v.drift_share,
+        n_drifted=v.n_drifted,
         features=features,
         reference=reference,
         current=current,
@@ -180,6 +182,12 @@ def assemble(
         created_at=datetime.now(UTC).isoformat(),
         prediction=prediction,
         metrics=metrics,
+        notes=notes,
+        rules=v.rules,
+        verdict=v.text,
+        importance=None
+        if importance is None
+        else {**(importance_source or {}), "threshold": settings.importance_share},
     )
 
 

@@ -105,6 +105,7 @@ def _feature_row(f: FeatureDrift) -> str:
         f"<tr><td>{escape(f.name)}</td><td>{f.kind}</td><td>{f.method}</td>"
         f'<td class="num">{fmt(f.value)}</td><td class="num">{fmt(f.threshold)}</td>'
         f'<td class="num">{fmt(f.stats.get("psi"))}</td>'
+        f'<td class="num">{"–" if f.importance is None else f"{f.importance:.1%}"}</td>'
         f'<td class="num">{f.missing.get("change", 0):+.1%}</td>'
         f"<td>{badge(f.status)}</td><td>{histogram_svg(f.histogram)}</td>"
         f'<td class="muted">{escape(reasons)}</td></tr>'
@@ -131,6 +132,7 @@ def render_html(report: DriftReport, trend: list[dict[str, Any]] | None = None) 
         f"Current: {escape(str(report.current.get('label')))} "
         f"({report.current.get('rows'):,} rows){window} · "
         f"computed {escape(report.created_at[:19])} UTC</p>",
+        f"<p><b>{escape(report.verdict or report.status)}</b></p>",
         f"<p>{report.n_drifted} of {len(report.features)} features drifted "
         f"({report.drift_share:.0%}; the dataset drifts from "
         f"{report.settings.get('drift_share', 0.5):.0%}). "
@@ -142,8 +144,8 @@ def render_html(report: DriftReport, trend: list[dict[str, Any]] | None = None) 
         head.append(f'<p class="muted">{escape(note)}</p>')
     table = [
         "<h2>Features</h2><table><tr><th>feature</th><th>kind</th><th>method</th><th>value</th>"
-        "<th>threshold</th><th>PSI</th><th>missing Δ</th><th>status</th><th>distribution</th>"
-        "<th>why</th></tr>",
+        "<th>threshold</th><th>PSI</th><th>importance</th><th>missing Δ</th><th>status</th>"
+        "<th>distribution</th><th>why</th></tr>",
         *(_feature_row(f) for f in report.features),
         "</table>",
     ]
@@ -151,8 +153,8 @@ def render_html(report: DriftReport, trend: list[dict[str, Any]] | None = None) 
     if report.prediction is not None:
         body += [
             "<h2>Prediction drift</h2><table><tr><th>output</th><th>kind</th><th>method</th>"
-            "<th>value</th><th>threshold</th><th>PSI</th><th>missing Δ</th><th>status</th>"
-            "<th>distribution</th><th>why</th></tr>",
+            "<th>value</th><th>threshold</th><th>PSI</th><th>importance</th><th>missing Δ</th>"
+            "<th>status</th><th>distribution</th><th>why</th></tr>",
             _feature_row(report.prediction),
             "</table>",
         ]

@@ -56,6 +56,11 @@ def read_log(
     import pyarrow as pa
 
     folder = Path(folder)
+    if folder.is_file():
+        raise InvalidInput(
+            f"{folder} is a file; a prediction log is the folder that holds its files.",
+            hint=f"Name the folder given to `modeldesk serve --log-dir`: {folder.parent}.",
+        )
     if not folder.is_dir():
         raise NotFound(
             f"The prediction log folder {folder} does not exist.",

@@ -34,6 +34,7 @@ class FeatureDrift:
     rows: dict[str, int]  # reference, current (non-missing)
     histogram: dict[str, Any]
     summary: dict[str, Any]
+    importance: float | None = None  # its share of the model's permutation importance
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -62,6 +63,9 @@ class DriftReport:
     window: dict[str, str] | None = None  # start, end (ISO) when split by log timestamps
     id: int | None = None  # set once stored
     notes: tuple[str, ...] = field(default=())
+    rules: tuple[str, ...] = ()  # the rules that made it an alert (see verdict.py)
+    verdict: str = ""  # one sentence: the status and the rule that set it
+    importance: dict[str, Any] | None = None  # where the feature weights came from; None: none
 
     def feature(self, name: str) -> FeatureDrift:
         for f in self.features:
@@ -78,6 +82,8 @@ class DriftReport:
         """The small part the store keeps in the row: enough for trends without the artifact."""
         return {
             "status": self.status,
+            "rules": list(self.rules),
+            "verdict": self.verdict,
             "dataset_drift": self.dataset_drift,
             "drift_share": self.drift_share,
             "n_drifted": self.n_drifted,
@@ -89,6 +95,7 @@ class DriftReport:
                     "method": f.method,
                     "status": f.status,
                     "psi": f.stats.get("psi"),
+                    "importance": f.importance,
                 }
                 for f in self.features
             },
@@ -109,6 +116,9 @@ class DriftReport:
             "schema": SCHEMA_VERSION,
             "id": self.id,
             "status": self.status,
+            "rules": list(self.rules),
+            "verdict": self.verdict,
+            "importance": self.importance,
             "dataset_drift": self.dataset_drift,
             "drift_share": self.drift_share,
             "n_drifted": self.n_drifted,
@@ -145,4 +155,7 @@ class DriftReport:
             window=data.get("window"),
             id=data.get("id"),
             notes=tuple(data.get("notes", ())),
+            rules=tuple(data.get("rules", ())),
+            verdict=data.get("verdict", ""),
+            importance=data.get("importance"),
         )

@@ -65,8 +65,7 @@ class RetrainResult:
         if self.champion_drift:
             drift = (
                 f"<p>Drift of {escape(self.data)} from the champion's training data: "
-                f"{self.champion_drift['status']} ({self.champion_drift['drift_share']:.0%} of "
-                "features).</p>"
+                f"{escape(drift_sentence(self.champion_drift))}</p>"
             )
         return (
             f"<h3>{escape(self.champion)} (champion) vs {escape(self.challenger)} (challenger)</h3>"
@@ -77,6 +76,15 @@ class RetrainResult:
             f"better): the challenger is {'better' if cmp.better else 'not better'} — "
             f"<b>{escape(self.decision)}</b>.</p>{drift}"
         )
+
+
+def drift_sentence(drift: dict[str, Any]) -> str:
+    """The drift summary of a retraining, naming the rule that set its status."""
+    verdict = drift.get("verdict")
+    if verdict:
+        return verdict
+    drifted = drift.get("drifted") or []  # a result stored before verdicts were kept
+    return f"{drift['status']} ({len(drifted)} feature(s) drifted, {drift['drift_share']:.0%})."
 
 
 class Retrainer:
@@ -140,6 +148,8 @@ class Retrainer:
                 )
                 drift = {
                     "status": report.status,
+                    "rules": list(report.rules),
+                    "verdict": report.verdict,
                     "drift_share": report.drift_share,
                     "drifted": [f.name for f in report.features if f.status == "alert"],
                 }

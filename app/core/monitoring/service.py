@@ -15,14 +15,14 @@ drift; a batch that carries the target also gets the model's metrics against tra
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.monitoring import predlog
+from app.core.monitoring import history, predlog
 from app.core.monitoring.columns import (
     as_kind,
     check_columns,
@@ -79,21 +79,27 @@ class MonitorService:
         deployment: int | None = None,
         batch: str | Path | None = None,
         dataset: str | None = None,
+        log: str | Path | None = None,
         window: str | None = None,
         settings: DriftSettings | None = None,
         store: bool = True,
         progress: Progress | None = None,
     ) -> list[DriftReport]:
         """Drift of ``ref``'s current data against its training data: one report, or one per
-        time window of the prediction log. Each is stored unless ``store`` is False."""
+        time window of the prediction log (a deployment's, or a ``modeldesk serve --log-dir``
+        folder given as ``log``). Each is stored unless ``store`` is False."""
         progress = progress or NullProgress()
         settings = settings or self.settings
-        if sum(x is not None for x in (deployment, batch, dataset)) != 1:
-            raise InvalidInput("Name exactly one source: a deployment, a batch file or a dataset.")
-        if window is not None and deployment is None:
+        if sum(x is not None for x in (deployment, batch, dataset, log)) != 1:
+            raise InvalidInput(
+                "Name exactly one source: a deployment, a prediction log folder, a batch file "
+                "or a dataset."
+            )
+        if window is not None and deployment is None and log is None:
             raise InvalidInput(
                 "Time windows come from the prediction log's timestamps.",
-                hint="Use --window with --deployment, or leave it out for a batch or dataset.",
+                hint="Use --window with --deployment or --log, or leave it out for a batch or "
+                "dataset.",
             )
         version = self.registry.resolve(ref)
         kinds = feature_kinds(version.signature, version.target)
@@ -106,21 +112,36 @@ class MonitorService:
         ref_pred = self._predict(model, sample(reference, REFERENCE_PREDICTION_ROWS), kinds)
         ref_table = sample(reference, REFERENCE_PREDICTION_ROWS).append_column(PRED, ref_pred)
 
+        from app.core.training.importance import stored_shares
+
+        importance, importance_source = stored_shares(
+            getattr(self.registry, "tracking", None), self.artifacts, version.run_id
+        )
         source: dict[str, Any] = {}
-        if deployment is not None:
-            progress.update(0.1, f"Reading the prediction log of deployment {deployment}")
-            folder, dep_version = self._log_folder(deployment)
-            log = predlog.read_log(folder, model=version.model_name, version=dep_version)
-            current = log.table
-            source = {
-                "source": "deployment",
-                "deployment_id": deployment,
-                "label": f"deployment {deployment} ({log.rows:,} logged rows)",
-            }
-            current = current.set_column(
-                current.schema.get_field_index(predlog.PREDICTION),
+        if deployment is not None or log is not None:
+            if deployment is not None:
+                progress.update(0.1, f"Reading the prediction log of deployment {deployment}")
+                folder, log_version = self._log_folder(deployment)
+                source = {"source": "deployment", "deployment_id": deployment}
+                what = f"deployment {deployment}"
+            else:
+                folder, log_version = Path(log), version.version  # type: ignore[arg-type]
+                progress.update(0.1, f"Reading the prediction log in {folder}")
+                source = {"source": "log", "log_dir": str(folder.resolve())}
+                what = str(folder)
+            read = predlog.read_log(folder, model=version.model_name, version=log_version)
+            check_columns(
+                {f.name: str(f.type) for f in read.table.schema},
+                kinds,
+                str(folder / predlog.PATTERN),
+                version.ref,
+                table=read.table,
+            )
+            source["label"] = f"{what} ({read.rows:,} logged rows)"
+            current = read.table.set_column(
+                read.table.schema.get_field_index(predlog.PREDICTION),
                 PRED,
-                as_kind(current.column(predlog.PREDICTION), ref_pred.type),
+                as_kind(read.table.column(predlog.PREDICTION), ref_pred.type),
             )
         else:
             if batch is not None:
@@ -180,6 +201,8 @@ class MonitorService:
                 reference=report.reference,
                 current=report.current,
                 metrics=metrics,
+                importance=importance,
+                importance_source=importance_source,
             )
             from dataclasses import replace
 
@@ -365,6 +388,7 @@ class MonitorService:
                 {
                     "report": report_id,
                     "drift_share": report.drift_share,
+                    "rules": list(report.rules),
                     "drifted": [f.name for f in report.features if f.status == "alert"],
                     "source": source.get("label"),
                 },
@@ -423,17 +447,9 @@ class MonitorService:
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         """Stored report summaries, newest first."""
-        query = select(DriftReportRow).order_by(
-            DriftReportRow.created_at.desc(), DriftReportRow.id.desc()
+        return history.summaries(
+            self.store, model, version=version, deployment=deployment, limit=limit
         )
-        if model is not None:
-            query = query.where(DriftReportRow.model_name == model)
-        if version is not None:
-            query = query.where(DriftReportRow.model_version == version)
-        if deployment is not None:
-            query = query.where(DriftReportRow.deployment_id == deployment)
-        with self.store.session() as s:
-            return [_summary(r) for r in s.scalars(query.limit(limit))]
 
     def trend(
         self,
@@ -449,13 +465,7 @@ class MonitorService:
         )
 
     def report(self, report_id: int) -> DriftReport:
-        with self.store.session() as s:
-            row = s.get(DriftReportRow, report_id)
-            if row is None:
-                raise NotFound(f"No drift report with id {report_id}.")
-            sha = row.artifact_sha256
-        data = json.loads(self.artifacts.open_verified(sha).read_bytes())
-        return DriftReport.from_dict({**data, "id": report_id})
+        return history.load(self.store, self.artifacts, report_id)
 
     def html(self, report: DriftReport) -> str:
         trend = None
@@ -475,29 +485,3 @@ class MonitorService:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         return path
-
-
-def _summary(row: DriftReportRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "model": row.model_name,
-        "version": row.model_version,
-        "source": row.source,
-        "source_label": row.source_label,
-        "deployment_id": row.deployment_id,
-        "window_start": row.window_start.isoformat() if row.window_start else None,
-        "window_end": row.window_end.isoformat() if row.window_end else None,
-        "status": row.status,
-        "dataset_drift": row.dataset_drift,
-        "drift_share": row.drift_share,
-        "created_at": _aware(row.created_at).isoformat(),
-        **{
-            k: v
-            for k, v in (row.summary or {}).items()
-            if k in ("features", "prediction", "metrics", "rows")
-        },
-    }
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

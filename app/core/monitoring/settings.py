@@ -8,6 +8,10 @@ distance; drift when ≥ ``distance``), because at large n every test rejects fo
 nobody cares about. PSI follows the credit-scoring rule of thumb (≥ 0.1 moderate, ≥ 0.25
 significant shift); it is unstable on small samples, so it only decides from ``psi_min_rows``
 rows up. The dataset drifts when at least ``drift_share`` of the features do.
+
+The report is an alert when a feature whose drift is an alert carries more than
+``importance_share`` of the model's permutation importance (5 %: one of twenty equally useful
+features, or any feature the model leans on), or when the dataset drifts (verdict.py).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class DriftSettings:
     unseen_warning: float = 0.01  # share of current rows in categories never seen in training
     unseen_alert: float = 0.1
     drift_share: float = 0.5
+    importance_share: float = 0.05  # a drifted feature above this share of importance alerts
     metric_tolerance: float = 0.05  # relative drop of a metric against training
     histogram_bins: int = 20
 
@@ -44,6 +49,8 @@ class DriftSettings:
             raise InvalidInput("Drift setting 'psi_alert' must not be below 'psi_warning'.")
         if not 0 < self.drift_share <= 1:
             raise InvalidInput("Drift setting 'drift_share' must be in (0, 1].")
+        if not 0 <= self.importance_share <= 1:
+            raise InvalidInput("Drift setting 'importance_share' must be in [0, 1] (1: off).")
         if self.psi_bins < 2 or self.histogram_bins < 2:
             raise InvalidInput("Drift settings 'psi_bins' and 'histogram_bins' must be ≥ 2.")
 

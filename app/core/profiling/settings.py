@@ -17,7 +17,7 @@ from app.core.errors import InvalidInput
 
 #: Bumped whenever the profile document changes shape or meaning; old cache entries are then
 #: simply not found (their key differs) and are recomputed on demand.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: leakage scored by nearest neighbours (issue 15)
 
 TASKS = ("auto", "classification", "regression")
 

@@ -7,28 +7,30 @@ and which features leak it.
   in 20 quantile bins, categories by name (the most frequent ``max_categories``, the rest
   grouped), missing values as a category of their own; a numeric target is binned the same
   way. ``normalized`` divides by the target's entropy (Theil's uncertainty coefficient).
-* Leakage: each feature alone predicts the target on half of the sample after learning on the
-  other half — the majority class (or mean) per feature value, numeric features in 100
-  quantile bins. The score is the held-out gain over always guessing the majority class
-  (Goodman–Kruskal λ) for a class target, the held-out R² for a numeric one. A score or a
-  |correlation| with the target at or above the leakage threshold is a warning: such a feature
-  is most likely computed from the target, or known only after it.
+* Leakage (``leakage.py``): each feature alone predicts the target of every row from the
+  other rows (its nearest neighbour in the feature, or the rest of its category), without
+  bins. The score is the held-out gain over always guessing the majority class (Goodman–
+  Kruskal λ) for a class target, the held-out R² for a numeric one. A score at or above the
+  leakage threshold is a warning, as is a |correlation| with a numeric or two-class target
+  (point-biserial): such a feature is most likely computed from the target, or known only
+  after it. ``leak_seconds`` (wall) and ``leak_cpu_seconds`` are what the check cost.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
 
 from app.core.errors import InvalidInput
+from app.core.profiling import leakage
 from app.core.profiling.arrays import ColumnData, Sample, json_value, quantile_sorted
 from app.core.profiling.associations import lumped_codes
 from app.core.profiling.settings import ProfileSettings
 
 MI_BINS = 20
-LEAK_BINS = 100
 PLOT_BINS = 20
 PLOT_GROUPS = 10
 SCATTER_POINTS = 400
@@ -95,7 +97,6 @@ def analyse(
     keep = ~_missing(target, rows)
     present = rows[keep]
     rng = np.random.default_rng(settings.seed + 2)
-    halves = rng.permutation(len(present)) % 2 == 0
     out: dict[str, Any] = {
         "column": target.name,
         "task": task,
@@ -103,7 +104,7 @@ def analyse(
         "rows": target.rows,
         "sampled": len(present) < target_stats["count"],
         "mi_bins": MI_BINS,
-        "leak_bins": LEAK_BINS,
+        "leak_method": "nearest neighbour, leave-one-out",
     }
     if task == "classification":
         y, labels = _class_codes(target, present, settings)
@@ -116,7 +117,7 @@ def analyse(
         yv = target.values[present]  # type: ignore[index]
         yv = np.where(np.isfinite(yv), yv, np.nan)
         keep_y = ~np.isnan(yv)
-        present, yv, halves = present[keep_y], yv[keep_y], halves[keep_y]
+        present, yv = present[keep_y], yv[keep_y]
         keep[keep] = keep_y
         out["sample_rows"] = len(present)
         out["distribution"] = {
@@ -127,7 +128,8 @@ def analyse(
         labels = []
     h_y = _entropy(np.bincount(y_bins, minlength=ky))
     y_order = np.argsort(yv) if task == "regression" else None
-    holdout = _Holdout(yv, halves) if task == "regression" else None
+    binary = task == "classification" and ky == 2
+    leak_seconds = leak_cpu = 0.0
     results = []
     for data in features:
         if data.name == target.name:
@@ -137,7 +139,7 @@ def analyse(
         fx = _feature_values(data, present, sample, keep)
         if fx is None:
             continue
-        x_num, (x_codes, kx), leak = fx
+        x_num, (x_codes, kx), (shared, groups) = fx
         mi = _mutual_information(x_codes, kx, y_bins, ky)
         entry: dict[str, Any] = {
             "name": data.name,
@@ -145,13 +147,25 @@ def analyse(
             "mutual_information": _r(mi),
             "normalized": _r(mi / h_y) if h_y > 0 else None,
         }
+        t0, c0 = time.perf_counter(), time.thread_time()
+        nearest = None
+        if x_num is not None:
+            nearest = leakage.nearest_targets(*(shared or leakage.sort_valid(x_num)), rng)
         if task == "classification":
-            entry["leakage_score"] = _r(_class_score(leak, y, ky, halves))  # type: ignore[arg-type]
+            score = leakage.class_score(y, ky, nearest=nearest, groups=groups)
+            if binary and x_num is not None:
+                entry["point_biserial"] = _r(_point_biserial(x_num, y))
+        else:
+            score = leakage.regression_score(yv, nearest=nearest, groups=groups)
+        leak_seconds += time.perf_counter() - t0
+        leak_cpu += time.thread_time() - c0
+        entry["leakage_score"] = _r(score)
+        if task == "classification":
             entry["plot"] = _class_plot(data, x_num, present, y, labels, settings)
         else:
-            entry["leakage_score"] = _r(_regression_score(leak, yv, holdout))
             entry["plot"] = _regression_plot(data, x_num, x_codes, present, yv, y_order, rng)  # type: ignore[arg-type]
         results.append(entry)
+    out["leak_seconds"], out["leak_cpu_seconds"] = leak_seconds, leak_cpu
     results.sort(key=lambda e: -(e["mutual_information"] or 0.0))
     out["features"] = results
     return out
@@ -203,9 +217,10 @@ def _classes(
 
 def _feature_values(
     data: ColumnData, rows: np.ndarray, sample: Sample, keep: np.ndarray
-) -> tuple[np.ndarray | None, tuple[np.ndarray, int], np.ndarray] | None:
-    """(numeric values or None, (MI codes, number of codes), fine codes for the leakage
-    check) of a feature on ``rows`` (the sample's rows where ``keep``)."""
+) -> tuple[np.ndarray | None, tuple[np.ndarray, int], tuple[Any, np.ndarray]] | None:
+    """(numeric values or None, (MI codes, number of codes), (the valid values sorted with
+    their positions when the sort is shared, else None; group codes, -1 where the nearest
+    neighbour decides)) of a feature on ``rows`` (the sample's rows where ``keep``)."""
     x = None
     ordered = positions = None
     if data.role == "datetime" and data.key is not None:
@@ -219,14 +234,28 @@ def _feature_values(
         ordered = numbers.x[in_sample]
         positions = (np.cumsum(keep) - 1)[in_sample]  # where each sorted value sits in x
     if x is not None:
-        coarse, fine = _binnings(x, MI_BINS, LEAK_BINS, ordered=ordered, positions=positions)
-        return x, coarse, fine[0]
+        coarse = _binnings(x, MI_BINS, ordered=ordered, positions=positions)[0]
+        missing_group = np.where(np.isnan(x), 0, -1)  # rows without a value: one group
+        shared = None if ordered is None else (ordered, positions)
+        return x, coarse, (shared, missing_group)
     if data.codes is not None:
         codes, k, _ = lumped_codes(data, rows, 50)
         full = data.codes[rows].astype(np.int64)
         missing_code = len(data.counts) if data.counts is not None else 0
-        return None, (np.where(codes < 0, k, codes), k + 1), np.where(full < 0, missing_code, full)
+        groups = np.where(full < 0, missing_code, full)
+        return None, (np.where(codes < 0, k, codes), k + 1), (None, groups)
     return None
+
+
+def _point_biserial(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's r between a feature and a two-class target coded 0/1."""
+    valid = ~np.isnan(x) & (y >= 0)
+    if valid.sum() < 3:
+        return math.nan
+    a, b = x[valid], y[valid].astype(np.float64)
+    a, b = a - a.mean(), b - b.mean()
+    den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return float((a * b).sum()) / den if den > 0 else math.nan
 
 
 def _bins(x: np.ndarray, bins: int) -> tuple[np.ndarray, int]:
@@ -293,56 +322,6 @@ def _mutual_information(x: np.ndarray, kx: int, y: np.ndarray, ky: int) -> float
     mi = float((joint[nz] / n * np.log(joint[nz] * n / (px * py)[nz])).sum())
     bias = (int((px > 0).sum()) - 1) * (int((py > 0).sum()) - 1) / (2.0 * n)
     return max(0.0, mi - bias)
-
-
-def _class_score(fx: np.ndarray, y: np.ndarray, ky: int, train: np.ndarray) -> float:
-    keep = y >= 0
-    fx, y, train = fx[keep], y[keep], train[keep]
-    test = ~train
-    if train.sum() < 2 or test.sum() < 2:
-        return math.nan
-    kx = int(fx.max()) + 1
-    if kx * ky > 4 * len(fx):
-        uniq, fx = np.unique(fx, return_inverse=True)
-        kx = len(uniq)
-    table = np.bincount(fx[train] * ky + y[train], minlength=kx * ky).reshape(kx, ky)
-    overall = int(np.argmax(np.bincount(y[train], minlength=ky)))
-    seen = table.sum(axis=1) > 0
-    guess = np.where(seen, table.argmax(axis=1), overall)
-    accuracy = float((guess[fx[test]] == y[test]).mean())
-    base = float((y[test] == overall).mean())
-    if base >= 1.0:
-        return math.nan
-    return max(0.0, (accuracy - base) / (1.0 - base))
-
-
-class _Holdout:
-    """The target split in halves once: learn on ``train``, score on the rest."""
-
-    def __init__(self, y: np.ndarray, train: np.ndarray) -> None:
-        self.train, self.test = train, ~train
-        self.y_train, self.y_test = y[train], y[~train]
-        self.ok = len(self.y_train) >= 2 and len(self.y_test) >= 2
-        self.overall = float(self.y_train.mean()) if self.ok else math.nan
-        d = self.y_test - (self.y_test.mean() if self.ok else 0.0)
-        self.sst = float((d * d).sum())
-
-
-def _regression_score(fx: np.ndarray, y: np.ndarray, train: np.ndarray | _Holdout) -> float:
-    h = train if isinstance(train, _Holdout) else _Holdout(y, train)
-    if not h.ok or h.sst == 0:
-        return math.nan
-    f_train, f_test = fx[h.train], fx[h.test]
-    kx = int(fx.max()) + 1
-    if kx > 4 * len(fx):
-        uniq, inverse = np.unique(fx, return_inverse=True)
-        kx = len(uniq)
-        f_train, f_test = inverse[h.train], inverse[h.test]
-    n_g = np.bincount(f_train, minlength=kx)
-    sums = np.bincount(f_train, weights=h.y_train, minlength=kx)
-    means = np.where(n_g > 0, sums / np.maximum(n_g, 1), h.overall)
-    resid = h.y_test - means[f_test]
-    return max(0.0, 1.0 - float((resid * resid).sum()) / h.sst)
 
 
 def _r(v: float) -> float | None:

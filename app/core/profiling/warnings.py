@@ -255,10 +255,17 @@ def _mixed(name: str, kinds: dict[str, int], threshold: float) -> list[dict[str,
 
 
 def _leakage(feat: dict[str, Any], tgt: dict[str, Any], threshold: float) -> list[dict[str, Any]]:
+    """The held-out score (target.py, leakage.py), then the correlation: with a numeric
+    target, or the point-biserial r with a two-class one. The codes of three or more classes
+    have no order, so a correlation with them means nothing and is not read."""
     score = feat.get("leakage_score")
-    corr = max(
-        (abs(v) for v in (feat.get("pearson"), feat.get("spearman")) if v is not None), default=None
-    )
+    if tgt["task"] == "regression":
+        pair = (feat.get("pearson"), feat.get("spearman"))
+    elif len(tgt.get("classes") or ()) == 2:
+        pair = (feat.get("point_biserial"), None)
+    else:
+        pair = (None, None)
+    corr = max((abs(v) for v in pair if v is not None), default=None)
     name, target = feat["name"], tgt["column"]
     if score is not None and score >= threshold:
         what = "R²" if tgt["task"] == "regression" else "gain over the majority class"
@@ -267,7 +274,8 @@ def _leakage(feat: dict[str, Any], tgt: dict[str, Any], threshold: float) -> lis
                 "leakage",
                 [name, target],
                 f"{name} alone predicts the target {target} almost perfectly on held-out "
-                f"rows ({what} {score:.3f}); it may be derived from the target.",
+                f"rows ({what} {score:.3f}, each row from its nearest neighbour in {name}); "
+                "it may be derived from the target.",
                 score,
                 threshold,
             )

@@ -47,8 +47,10 @@ def make_plots(
     seed: int,
     notes: list[str],
     check: Callable[[], None] = lambda: None,
+    importance: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
-    """The plots for ``pipeline`` evaluated on rows ``X``/``y`` (predictions given)."""
+    """The plots for ``pipeline`` evaluated on rows ``X``/``y`` (predictions given);
+    ``importance`` is the run's stored permutation importance (computed here when None)."""
     import numpy as np
 
     y = np.asarray(y)
@@ -67,13 +69,14 @@ def make_plots(
             ]
             if proba and task == "binary":
                 jobs.append(("calibration.png", lambda: _calibration(y, scores, classes)))
-    importance: dict[str, Any] = {}
+    ranked: dict[str, Any] = {}
     jobs.append(
-        ("permutation_importance.png", lambda: _importance(pipeline, X, y, seed, importance))
+        (
+            "permutation_importance.png",
+            lambda: _importance(pipeline, X, y, seed, importance, ranked),
+        )
     )
-    jobs.append(
-        ("partial_dependence.png", lambda: _partial_dependence(pipeline, X, task, importance))
-    )
+    jobs.append(("partial_dependence.png", lambda: _partial_dependence(pipeline, X, task, ranked)))
     from threadpoolctl import threadpool_limits
 
     out: dict[str, bytes] = {}
@@ -164,32 +167,23 @@ def _residuals(y: Any, y_pred: Any, kind: str) -> Any:
     return fig
 
 
-def _sample(X: Any, y: Any, seed: int) -> tuple[Any, Any]:
+def _importance(
+    pipeline: Any, X: Any, y: Any, seed: int, doc: dict[str, Any] | None, keep: dict[str, Any]
+) -> Any:
     import numpy as np
 
-    if len(X) <= MAX_ROWS:
-        return X, y
-    rows = np.random.default_rng(seed).choice(len(X), MAX_ROWS, replace=False)
-    return X.iloc[rows], np.asarray(y)[rows]
+    from app.core.training.importance import compute
 
-
-def _importance(pipeline: Any, X: Any, y: Any, seed: int, keep: dict[str, Any]) -> Any:
-    import numpy as np
-    from sklearn.inspection import permutation_importance
-
-    Xs, ys = _sample(X, y, seed)
-    result = permutation_importance(pipeline, Xs, ys, n_repeats=3, random_state=seed)
-    order = np.argsort(result.importances_mean)[::-1][:15]
-    names = [str(X.columns[i]) for i in order]
+    doc = doc or compute(pipeline, X, y, seed)
+    names_all = list(doc["features"])
+    means = np.asarray([doc["features"][n]["mean"] for n in names_all])
+    stds = np.asarray([doc["features"][n]["std"] for n in names_all])
+    order = np.argsort(means)[::-1][:15]
+    names = [names_all[i] for i in order]
     keep["ranked"] = names
     fig = _figure(5.0, 0.8 + 0.3 * len(order))
     ax = fig.add_subplot()
-    ax.barh(
-        names[::-1],
-        result.importances_mean[order][::-1],
-        xerr=result.importances_std[order][::-1],
-        color="#4C72B0",
-    )
+    ax.barh(names[::-1], means[order][::-1], xerr=stds[order][::-1], color="#4C72B0")
     ax.set_xlabel("Drop in score when shuffled")
     ax.set_title("Permutation importance")
     return fig

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.errors import Cancelled, Conflict
 from app.core.progress import NullProgress, Progress
 from app.core.training import metrics as M
-from app.core.training.request import TrainPlan
+from app.core.training.request import TrainPlan, TrainRequest
 
 if TYPE_CHECKING:
     from app.core.datasets import DatasetService
@@ -415,6 +415,7 @@ def _train(
     tracking.set_tags(run_id, {"model_sha256": model_art.sha256})
     log.info(f"Model saved: {len(data):,} bytes, SHA-256 {model_art.sha256}.")
 
+    importance = _importance(req, final, eval_X, eval_y, run_id, tracking, progress, log)
     if req.plots:
         from app.core.training import plots
 
@@ -432,6 +433,7 @@ def _train(
             seed=req.seed,
             notes=notes,
             check=progress.check_cancelled,
+            importance=importance,
         )
         for note in notes:
             log.info(note)
@@ -458,6 +460,32 @@ def _train(
         "model_sha256": model_art.sha256,
         "notes": list(plan.notes),
     }
+
+
+def _importance(
+    req: TrainRequest,
+    final: Any,
+    X: Any,
+    y: Any,
+    run_id: int,
+    tracking: TrackingService,
+    progress: Progress,
+    log: WorkerLog,
+) -> dict[str, Any] | None:
+    """Permutation importance stored as the run's ``importance.json`` (Monitor weighs drift
+    by it). Skipped for tuning trials without plots; a failure is a note, never the run's."""
+    if req.trial_number is not None and not req.plots:
+        return None
+    from app.core.training import importance
+
+    progress.update(0.87, "Permutation importance")
+    try:
+        doc = importance.compute(final, X, y, req.seed)
+    except Exception as exc:  # importance is a nicety: note why it is missing, go on
+        log.info(f"Permutation importance skipped: {type(exc).__name__}: {exc}")
+        return None
+    tracking.log_artifact(run_id, importance.NAME, json.dumps(doc).encode(), kind="importance")
+    return doc
 
 
 def _plain(value: Any) -> Any:

@@ -11,6 +11,7 @@ where the desktop has a tray, to a notification.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -351,6 +352,7 @@ class MonitorPanel(QWidget):
             f"{model.get('name')}@{model.get('version')} · {report.n_drifted} of "
             f"{len(report.features)} features drifted ({report.drift_share:.0%}) · current: "
             f"{report.current.get('label')} ({report.current.get('rows'):,} rows){window}"
+            + (f"<br>{escape(report.verdict)}" if report.verdict else "")
         )
         rows = list(report.features) + ([report.prediction] if report.prediction else [])
         with QSignalBlocker(self.table):
@@ -505,9 +507,8 @@ class MonitorPanel(QWidget):
 
     def _alert(self, report: Any) -> None:
         model = report.model or {}
-        text = (
-            f"Drift alert: {model.get('name')}@{model.get('version')} — {report.n_drifted} of "
-            f"{len(report.features)} features drifted"
+        text = f"Drift alert: {model.get('name')}@{model.get('version')} — " + (
+            report.verdict or f"{report.n_drifted} of {len(report.features)} features drifted"
         )
         window = self.window()
         if isinstance(window, QMainWindow):
