@@ -56,6 +56,9 @@ class StudySummary:
     status: str  # the parent run's status: running | finished | cancelled | failed | external
     started_at: datetime | None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    #: the runs of the best trial, or of every Pareto-optimal one (these get a model when the
+    #: study ends, and can be registered from the Runs panel or ``studies best --register``)
+    best_run_ids: tuple[int, ...] = ()
 
     @property
     def done(self) -> int:

@@ -10,33 +10,42 @@
     list() / summary(name) / trials(name) / trials_frame(name) / export_csv(name, path)
     plot(name, kind, fmt)             → PNG/SVG bytes of one of Optuna's matplotlib plots
     train_best(name, runner=None)     → the best trial trained again as a full run (model saved)
+    save_best(name)                   → the best trial's run (each Pareto-optimal one's) with
+                                        its model; ``optimize`` does it when a study ends
+    register_best(name, model)        → those runs registered as versions of ``model``
 
 A study resumes by calling ``optimize`` again: trials a dead worker left running are failed by
-Optuna's heartbeat and re-queued; the budget counts the trials already taken.
+Optuna's heartbeat and re-queued; the budget counts the trials already taken. While a study
+runs, its parent run beats a heartbeat, so no other process takes it for dead; a study whose
+every trial failed ends failed with the first trial's error.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Cancelled, Conflict, InvalidInput, NotFound
 from app.core.progress import NullProgress, Progress
 from app.core.tuning import engine
 from app.core.tuning.entities import StudySummary, TrialInfo
 from app.core.tuning.loop import RETRY_ATTR, STOP_ATTR, taken
 from app.core.tuning.request import StudyPlan, StudyRequest, validate_study
-from app.core.tuning.runs import RECIPE_KIND_STUDY, RUN_ATTR, set_parent_state
+from app.core.tuning.runs import ERROR_ATTR, RECIPE_KIND_STUDY, RUN_ATTR, set_parent_state
 from app.core.tuning.store import load_study, read_plan
 
 if TYPE_CHECKING:
     from app.core.datasets import DatasetService
+    from app.core.registry import ModelVersion, RegistryService
     from app.core.store import Store
     from app.core.tracking import TrackingService
     from app.core.training.service import TrainingService
     from app.jobs.runner import Job, JobRunner
+
+log = logging.getLogger(__name__)
 
 WORKER = "app.core.tuning.loop:run_worker"
 POLL_SECONDS = 0.5
@@ -52,6 +61,8 @@ class TuningService:
         *,
         heartbeat: int = engine.HEARTBEAT_INTERVAL,
         grace: int | None = None,
+        runner: JobRunner | None = None,
+        registry: RegistryService | None = None,
     ) -> None:
         self.store = store
         self.datasets = datasets
@@ -59,6 +70,9 @@ class TuningService:
         self.training = training
         self.heartbeat = heartbeat
         self.grace = grace
+        #: where worker processes run when ``optimize`` is not handed a runner of its own
+        self.runner = runner
+        self.registry = registry
         self._storage: Any = None
         self._storage_lock = threading.Lock()
 
@@ -161,12 +175,18 @@ class TuningService:
         deadline = None if timeout is None else time.time() + timeout
         self.storage.set_study_system_attr(study._study_id, STOP_ATTR, False)
         set_parent_state(self.store, int(parent), "running")
+        here = workers == 1 and runner is None
         stopped = False
         try:
-            if workers == 1 and runner is None:
-                stopped = self._run_here(name, budget, deadline, progress)
-            else:
-                stopped = self._run_children(name, budget, deadline, workers, runner, progress)
+            with self._parent_heartbeat(int(parent)):
+                if here:
+                    stopped = self._run_here(name, budget, deadline, progress)
+                else:
+                    runner = runner or self._runner()
+                    stopped = self._run_children(name, budget, deadline, workers, runner, progress)
+                failure = self._all_failed(name)
+                if failure is None:
+                    self._save_best_quietly(name, None if here else runner, progress)
         except KeyboardInterrupt:
             set_parent_state(self.store, int(parent), "cancelled", error="Interrupted.")
             raise
@@ -174,6 +194,17 @@ class TuningService:
             set_parent_state(self.store, int(parent), "failed", error=str(exc))
             raise
         summary = self.summary(name)
+        if failure is not None:
+            set_parent_state(
+                self.store,
+                int(parent),
+                "failed",
+                error=failure,
+                metrics=self._best_metrics(summary, plan),
+            )
+            raise InvalidInput(
+                failure, hint=f"Fix the cause, then resume with `modeldesk tune --study {name}`."
+            )
         status = "cancelled" if stopped else "finished"
         set_parent_state(
             self.store,
@@ -183,6 +214,130 @@ class TuningService:
             metrics=self._best_metrics(summary, plan),
         )
         return self.summary(name)
+
+    def _parent_heartbeat(self, parent: int) -> Any:
+        """The study's parent run beats while the study runs (a study outlives any timeout)."""
+        from app.core.tracking.liveness import Heartbeat
+
+        return Heartbeat(
+            lambda: self.tracking.heartbeat(parent), name=f"study-run-{parent}-heartbeat"
+        )
+
+    def _runner(self) -> JobRunner:
+        if self.runner is None:
+            raise InvalidInput(
+                "Several tuning workers need a job runner; this service was built without one."
+            )
+        return self.runner
+
+    def _all_failed(self, name: str) -> str | None:
+        """The message of a study whose every trial failed (the first trial's error), or None.
+
+        Trials a stop interrupted and trials re-queued after a dead worker do not count.
+        """
+        import optuna
+
+        from app.core.tuning.loop import STOPPED_ATTR
+
+        trials = load_study(self.storage, name).get_trials(deepcopy=False)
+        ended = [t for t in trials if not t.user_attrs.get(STOPPED_ATTR)]
+        fail = optuna.trial.TrialState.FAIL
+        if not ended or any(t.state != fail for t in ended):
+            return None
+        first = min(ended, key=lambda t: t.number)
+        error = str(first.user_attrs.get(ERROR_ATTR) or "its worker ended without a word")
+        error = error if error.endswith((".", "!", "?")) else error + "."
+        return (
+            f"Every trial of study '{name}' failed ({len(ended)} of {len(ended)}); "
+            f"trial {first.number}: {error}"
+        )
+
+    # -- the best trials ---------------------------------------------------------------------
+
+    def best_run_ids(self, name: str) -> list[int]:
+        """The runs of the best trial, or of every Pareto-optimal trial (trial order)."""
+        return [int(r) for r in self.summary(name).best_run_ids]
+
+    def save_best(
+        self, name: str, *, runner: JobRunner | None = None, progress: Progress | None = None
+    ) -> list[int]:
+        """Give the best trial's run (each Pareto-optimal trial's) its model; returns the runs.
+
+        The model is what a training run with the trial's parameters would keep: fitted on the
+        study's training split and scored on its held-out rows (``tuning.best``). Runs that
+        already hold a model are left as they are. With a ``runner`` the fit happens in a child
+        process (the window's thread only waits); without, here.
+        """
+        from app.core.tuning import best
+
+        run_ids = self.best_run_ids(name)
+        if not run_ids:
+            raise NotFound(
+                f"Study '{name}' has no completed trial yet, so there is no best model.",
+                hint=f"Run it first: `modeldesk tune --study {name}`.",
+            )
+        progress = progress or NullProgress()
+        if runner is None:
+            return best.save_models(
+                self.store,
+                self.datasets,
+                self.tracking.artifacts,
+                run_ids,
+                study_name=name,
+                progress=progress,
+            )
+        job = runner.submit_process(
+            best.WORKER,
+            self.store.url,
+            run_ids,
+            study_name=name,
+            name=f"Save the best model of {name}",
+            on_exit=lambda _job: self.tracking.artifacts.recover(),
+        )
+        job.subscribe(lambda e: progress.update(None, e.status) if e.kind == "progress" else None)
+        job.wait()
+        if job.error is not None:
+            raise job.error
+        return list(job.result or run_ids)
+
+    def _save_best_quietly(self, name: str, runner: JobRunner | None, progress: Progress) -> None:
+        """``save_best`` as a study ends: a failure is logged and noted on the parent run, not
+        raised (the study itself succeeded; ``register_best`` tries again)."""
+        if not self.best_run_ids(name):
+            return
+        try:
+            self.save_best(name, runner=runner, progress=_UpdatesOnly(progress))
+        except Cancelled:
+            return
+        except Exception as exc:  # the study's verdict stands; say why on its parent run
+            log.warning("The best model of study %s was not saved: %s", name, exc)
+            summary = self.summary(name)
+            if summary.parent_run_id is not None:
+                self.tracking.set_tags(summary.parent_run_id, {"best_model_error": str(exc)[:500]})
+
+    def register_best(
+        self, study_name: str, model_name: str, *, description: str = ""
+    ) -> list[ModelVersion]:
+        """Register the study's best trial (every Pareto-optimal one, in trial order) as new
+        versions of ``model_name``; returns them.
+
+        What the Tuning panel's "Register best" calls. The trial runs get their model first
+        if the study ended without saving it (``save_best``; fitted here, so call it off the
+        GUI thread). Each version is tagged with the study and trial it came from.
+        """
+        if self.registry is None:
+            raise InvalidInput("This tuning service was built without a registry.")
+        run_ids = self.save_best(study_name, runner=self.runner)
+        numbers = {t.run_id: t.number for t in self.trials(study_name)}
+        return [
+            self.registry.register(
+                run_id,
+                model_name,
+                description=description or f"Best trial of study '{study_name}'.",
+                tags={"study": study_name, "trial": str(numbers.get(run_id, ""))},
+            )
+            for run_id in run_ids
+        ]
 
     def start(
         self,
@@ -238,13 +393,11 @@ class TuningService:
         budget: int | None,
         deadline: float | None,
         workers: int,
-        runner: JobRunner | None,
+        runner: JobRunner,
         progress: Progress,
     ) -> bool:
-        from app.jobs.runner import JobRunner, JobState
+        from app.jobs.runner import JobState
 
-        own = runner is None
-        runner = runner or JobRunner()
         reporter = _Reporter(self, name, budget, deadline, progress)
         jobs = [
             runner.submit_process(
@@ -256,6 +409,7 @@ class TuningService:
                 worker=i,
                 heartbeat_interval=self.heartbeat,
                 grace_period=self.grace,
+                log_level=_optuna_verbosity(),
                 name=f"Tune {name} · worker {i + 1}",
             )
             for i in range(workers)
@@ -277,8 +431,6 @@ class TuningService:
         finally:
             for job in jobs:
                 job.wait()
-            if own:
-                runner.shutdown()
         reporter.report()
         failures = [j for j in jobs if j.state is JobState.FAILED]
         if failures and len(failures) == len(jobs):
@@ -313,12 +465,14 @@ class TuningService:
         directions = tuple(d.name.lower() for d in study.directions)
         best = None
         pareto = 0
+        front: list[Any] = []
         complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         if complete:
             if len(directions) == 1:
                 best = study.best_trial
+                front = [best]
             else:
-                front = study.best_trials
+                front = sorted(study.best_trials, key=lambda t: t.number)
                 pareto = len(front)
                 best = front[0] if front else None
         parent = attrs.get("parent_run_id")
@@ -343,6 +497,7 @@ class TuningService:
             best_params=dict(best.params) if best is not None else None,
             best_trial=best.number if best is not None else None,
             best_run_id=best.user_attrs.get(RUN_ATTR) if best is not None else None,
+            best_run_ids=tuple(t.user_attrs[RUN_ATTR] for t in front if RUN_ATTR in t.user_attrs),
             pareto_size=pareto,
             parent_run_id=int(parent) if parent is not None else None,
             status=status,
@@ -474,3 +629,26 @@ class _Reporter:
             else:
                 status += f", Pareto front of {summary.pareto_size}"
         self.progress.update(None if fraction is None else min(1.0, fraction), status)
+
+
+class _UpdatesOnly:
+    """The study's progress for the work after its trials: updates pass, a stop does not
+    interrupt (a stopped study still saves its best model)."""
+
+    cancelled = False
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def update(self, fraction: float | None = None, status: str | None = None) -> None:
+        self._progress.update(fraction, status)
+
+    def check_cancelled(self) -> None:
+        return None
+
+
+def _optuna_verbosity() -> int:
+    """The parent's Optuna log level, for its workers (the CLI quiets Optuna unless asked)."""
+    import optuna
+
+    return optuna.logging.get_verbosity()
