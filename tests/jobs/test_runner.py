@@ -130,3 +130,54 @@ def _wait_for_pid(job) -> int:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     return job.pid
+
+
+def test_child_ends_when_its_parent_is_killed(tmp_path) -> None:
+    """kill -9 of the process that started a child must not leave the child running."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psutil
+
+    script = (
+        "import time\n"
+        "from app.jobs import JobRunner\n"
+        "job = JobRunner().submit_process('tests.jobs.test_runner:_wait_forever', name='w')\n"
+        "while getattr(job, 'pid', None) is None:\n"
+        "    time.sleep(0.01)\n"
+        "print(job.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        child = psutil.Process(int(parent.stdout.readline()))
+        assert child.is_running() and child.ppid() == parent.pid
+        parent.kill()
+        parent.wait(30)
+        _assert_gone([child], within=30)
+    finally:
+        parent.kill()
+
+
+def _assert_gone(procs, *, within: float) -> None:
+    import psutil
+
+    deadline = time.monotonic() + within
+    while True:
+        alive = []
+        for proc in procs:
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive:
+            return
+        assert time.monotonic() < deadline, f"still running: {[p.pid for p in alive]}"
+        time.sleep(0.1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app.cli import main
 
 
@@ -82,3 +84,35 @@ def test_tune_refuses_a_bad_space_before_any_trial(capsys, services, store_url):
     assert json.loads(out) == []
     code, _, err = run(capsys, "studies", "show", "nope", "--store", store_url)
     assert code == 1 and "There is no study 'nope'" in err
+
+
+def test_a_study_whose_every_trial_failed_is_an_error_without_tracebacks(
+    capsys, services, store_url
+):
+    bad = ("tune", "bc", "--target", "target", "--estimators", "knn", "--fix",
+           "knn.n_neighbors=500", "--trials", "2", "--cv", "2", "--study", "doomed")  # fmt: skip
+    code, out, err = run(capsys, *bad, "--store", store_url)
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.strip() and "\r" not in line]
+    assert len(lines) == 1 and lines[0].startswith("error: Every trial of study 'doomed' failed")
+    assert "trial 0:" in err and "n_neighbors" in err  # the first trial's own error
+    assert "Traceback" not in err and "[I " not in err and "[W " not in err
+    code, out, _ = run(capsys, "studies", "show", "doomed", "--store", store_url, "--json")
+    assert json.loads(out)["status"] == "failed"
+    assert [t["state"] for t in json.loads(out)["trials"]] == ["FAIL", "FAIL"]
+
+    # --verbose lets Optuna say what happened, traceback included
+    code, out, err = run(capsys, "tune", "--study", "doomed", "--trials", "3", "--verbose",
+                         "--store", store_url)  # fmt: skip
+    assert code == 1 and "Trial 2 failed" in err and "Traceback" in err
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_bad_worker_count_is_refused_before_any_study_or_run(capsys, services, store_url, workers):
+    code, out, err = run(
+        capsys, "tune", "bc", "--target", "target", "--estimators", "nb", "--trials", "2",
+        "--workers", workers, "--study", "w", "--store", store_url,
+    )  # fmt: skip
+    assert code == 1 and err.strip() == f"error: --workers must be 1 to 64; got {workers}."
+    assert services.tuning.list() == []
+    assert services.tracking.search().total == 0
