@@ -109,7 +109,7 @@ def test_a_study_whose_every_trial_failed_is_an_error_without_tracebacks(
 
 @pytest.mark.parametrize("workers", ["0", "-2"])
 def test_bad_worker_count_is_refused_before_any_study_or_run(capsys, services, store_url, workers):
-    code, out, err = run(
+    code, _, err = run(
         capsys, "tune", "bc", "--target", "target", "--estimators", "nb", "--trials", "2",
         "--workers", workers, "--study", "w", "--store", store_url,
     )  # fmt: skip

@@ -171,7 +171,8 @@ def test_workers_end_with_a_killed_tune_and_resume_completes_the_budget(
         tune.kill()
     ended = len([s for s in _states(tuning, "orphans") if s != "RUNNING"])
 
-    summary = tuning.optimize("orphans", workers=1)  # resume: dead workers' trials failed and retried
+    # resume: the dead workers' trials are failed and retried
+    summary = tuning.optimize("orphans", workers=1)
 
     trials = tuning.trials("orphans")
     assert summary.counts.get("COMPLETE") == 8 and "RUNNING" not in summary.counts
