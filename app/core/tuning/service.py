@@ -216,11 +216,14 @@ class TuningService:
         return self.summary(name)
 
     def _parent_heartbeat(self, parent: int) -> Any:
-        """The study's parent run beats while the study runs (a study outlives any timeout)."""
+        """The study's parent run beats while the study runs (a study outlives any timeout),
+        as often as its trials do."""
         from app.core.tracking.liveness import Heartbeat
 
         return Heartbeat(
-            lambda: self.tracking.heartbeat(parent), name=f"study-run-{parent}-heartbeat"
+            lambda: self.tracking.heartbeat(parent),
+            every=float(self.heartbeat or engine.HEARTBEAT_INTERVAL),
+            name=f"study-run-{parent}-heartbeat",
         )
 
     def _runner(self) -> JobRunner:
