@@ -435,8 +435,10 @@ def _end_with_parent(parent_pid: int) -> None:
 
     A worker whose parent was killed (kill -9 of ``modeldesk tune``) must not go on spending
     the machine on a study nobody watches; what it left running is failed and retried by the
-    heartbeats, as for any dead worker. Linux: the kernel's parent-death signal (``prctl``);
-    elsewhere, a daemon thread that ends the process once the parent pid has gone.
+    heartbeats, as for any dead worker. Linux: the kernel's parent-death signal (``prctl``;
+    it fires when the thread that started the child ends, and the supervisor thread lives as
+    long as its child); elsewhere, a daemon thread that ends the process once the parent pid
+    has gone.
     """
     if sys.platform.startswith("linux"):
         import ctypes

@@ -34,6 +34,11 @@ def _wait_forever(*, progress) -> None:
         time.sleep(0.01)
 
 
+def _deaf(*, progress) -> None:
+    """Never looks at its cancel token."""
+    time.sleep(600)
+
+
 def _bad_input(*, progress) -> None:
     raise InvalidInput("Column 'x' has text in row 3.", hint="Fix it.")
 
@@ -108,6 +113,19 @@ def test_process_job_cancel(runner) -> None:
     job.cancel()
     assert job.wait(30)
     assert job.state is JobState.CANCELLED
+
+
+def test_child_that_ignores_cancel_is_terminated_after_the_grace(runner) -> None:
+    exits = []
+    job = runner.submit_process(
+        "tests.jobs.test_runner:_deaf", name="deaf", grace=0.5, on_exit=exits.append
+    )
+    _wait_for_pid(job)
+    started = time.monotonic()
+    job.cancel()
+    assert job.wait(30)
+    assert job.state is JobState.CANCELLED and exits == [job]
+    assert time.monotonic() - started < 20  # the supervisor woke for the grace, not later
 
 
 def test_killed_child_fails_with_the_reason_and_runs_on_exit(runner) -> None:
