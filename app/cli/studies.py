@@ -90,6 +90,8 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         value = ", ".join(f"{v:.4f}" for v in t.values) if t.values else "-"
         params = ", ".join(f"{k}={_short(v)}" for k, v in t.params.items())
         lines.append(f"  {t.number:>4} {t.state:<9} {value:>12} {t.run_id or '-':>6}  {params}")
+        if t.error:
+            lines.append(f"  {'':>4} {'':<9} {'':>12} {'':>6}  error: {t.error}")
     return payload, "\n".join(lines)
 
 

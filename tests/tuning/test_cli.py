@@ -101,6 +101,7 @@ def test_a_study_whose_every_trial_failed_is_an_error_without_tracebacks(
     _, out, _ = run(capsys, "studies", "show", "doomed", "--store", store_url, "--json")
     assert json.loads(out)["status"] == "failed"
     assert [t["state"] for t in json.loads(out)["trials"]] == ["FAIL", "FAIL"]
+    assert all("n_neighbors" in t["error"] for t in json.loads(out)["trials"])
 
     # --verbose lets Optuna say what happened, traceback included
     proc = _cli("tune", "--study", "doomed", "--trials", "3", "--verbose", "--store", store_url)

@@ -18,6 +18,7 @@ class TrialInfo:
     ended_at: datetime | None
     intermediate: dict[int, float] = field(default_factory=dict)
     retried_from: int | None = None
+    error: str | None = None  # why a failed trial failed
 
     @property
     def duration(self) -> float | None:

@@ -14,7 +14,7 @@ from app.core.errors import InvalidInput, NotFound
 from app.core.progress import Progress
 from app.core.tuning.entities import StudySummary, TrialInfo
 from app.core.tuning.loop import RETRY_ATTR, taken
-from app.core.tuning.runs import RUN_ATTR
+from app.core.tuning.runs import ERROR_ATTR, RUN_ATTR
 from app.core.tuning.store import load_study
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ class StudyReader:
                 ended_at=t.datetime_complete,
                 intermediate=dict(t.intermediate_values),
                 retried_from=t.system_attrs.get(RETRY_ATTR),
+                error=t.user_attrs.get(ERROR_ATTR),
             )
             for t in study.get_trials(deepcopy=False)
         ]
