@@ -39,10 +39,25 @@ class Services:
         return RegistryService(self.store, self.artifacts, self.tracking, self.training)
 
     @cached_property
+    def runner(self) -> Any:
+        """The job runner for work the services start themselves (the CLI's tuning workers);
+        the window hands its own runner to what it starts."""
+        from app.jobs.runner import JobRunner
+
+        return JobRunner()
+
+    @cached_property
     def tuning(self) -> Any:
         from app.core.tuning import TuningService
 
-        return TuningService(self.store, self.datasets, self.tracking, self.training)
+        return TuningService(
+            self.store,
+            self.datasets,
+            self.tracking,
+            self.training,
+            runner=self.runner,
+            registry=self.registry,
+        )
 
     @cached_property
     def recipes(self) -> Any:
@@ -63,6 +78,8 @@ class Services:
         return MonitorService(self.store, self.artifacts, self.datasets, self.registry)
 
     def close(self) -> None:
+        if "runner" in self.__dict__:  # built on first use only
+            self.runner.shutdown()
         self.store.dispose()
 
 

@@ -1,4 +1,5 @@
-"""``modeldesk studies list|show NAME|stop NAME|export NAME -o trials.csv|plot|delete``."""
+"""``modeldesk studies list|show NAME|best NAME [--register MODEL]|stop NAME|export NAME -o
+trials.csv|plot|delete``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,19 @@ def register(commands: Any) -> None:
     p.add_argument("name", metavar="NAME")
     add_common(p)
     p.set_defaults(handler=show)
+
+    p = sub.add_parser(
+        "best",
+        help="the best trial (or Pareto front), its run and model; --register makes it a version",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "--register", metavar="MODEL",
+        help="register the best trial's model (each Pareto-optimal one's) as versions of MODEL",
+    )  # fmt: skip
+    p.add_argument("--description", default="", help="description of the registered version(s)")
+    add_common(p)
+    p.set_defaults(handler=best)
 
     p = sub.add_parser("stop", help="stop a running study after its running trials")
     p.add_argument("name", metavar="NAME")
@@ -76,7 +90,60 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         value = ", ".join(f"{v:.4f}" for v in t.values) if t.values else "-"
         params = ", ".join(f"{k}={_short(v)}" for k, v in t.params.items())
         lines.append(f"  {t.number:>4} {t.state:<9} {value:>12} {t.run_id or '-':>6}  {params}")
+        if t.error:
+            lines.append(f"  {'':>4} {'':<9} {'':>12} {'':>6}  error: {t.error}")
     return payload, "\n".join(lines)
+
+
+def best(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.core.errors import NotFound
+
+    tuning = services.tuning
+    summary = tuning.summary(args.name)
+    if not summary.best_run_ids:
+        raise NotFound(
+            f"Study '{args.name}' has no completed trial yet, so there is no best model.",
+            hint=f"Run it: `modeldesk tune --study {args.name}`.",
+        )
+    trials = {t.run_id: t for t in tuning.trials(args.name)}
+    if args.register:
+        versions = tuning.register_best(args.name, args.register, description=args.description)
+        payload = {
+            "study": args.name,
+            "versions": [
+                {"ref": f"{v.model_name}@{v.version}", "version": v.version, "run_id": v.run_id}
+                for v in versions
+            ],
+        }
+        lines = [
+            f"Registered {v.model_name}@{v.version} from run {v.run_id} "
+            f"(trial {trials[v.run_id].number if v.run_id in trials else '?'} of '{args.name}')."
+            for v in versions
+        ]
+        return payload, "\n".join(lines)
+    rows = []
+    lines = [f"  {'#':>4} {'RUN':>6} {'MODEL':<6} VALUES / PARAMS"]
+    for run_id in summary.best_run_ids:
+        trial = trials.get(run_id)
+        run = services.tracking.get(run_id)
+        saved = run.artifact("model.skops") is not None
+        values = dict(zip(summary.objectives, trial.values or (), strict=False)) if trial else {}
+        rows.append(
+            {
+                "trial": trial.number if trial else None,
+                "run_id": run_id,
+                "values": values,
+                "params": trial.params if trial else {},
+                "model_saved": saved,
+                "test_metrics": {k: v for k, v in run.metrics.items() if k.startswith("test.")},
+            }
+        )
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
+        params = ", ".join(f"{k}={_short(v)}" for k, v in (trial.params if trial else {}).items())
+        number = trial.number if trial else "-"
+        lines.append(f"  {number:>4} {run_id:>6} {'saved' if saved else '-':<6} {shown}; {params}")
+    lines.append(f"Register: `modeldesk studies best {args.name} --register NAME`.")
+    return {"study": args.name, "best": rows}, "\n".join(lines)
 
 
 def _short(value: Any) -> str:

@@ -58,14 +58,25 @@ def register(commands: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--experiment", default="Default")
     p.add_argument("--recipe", metavar="NAME[@V]", help="prepare recipe run first in every trial")
+    p.add_argument(
+        "--verbose", "-v", action="store_true",
+        help="show Optuna's log (each trial, and a failed trial's traceback) on stderr",
+    )  # fmt: skip
     add_common(p)
     p.set_defaults(handler=tune)
 
 
 def tune(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    import optuna
+
     from app.core.errors import InvalidInput
     from app.core.tuning import StudyRequest, parse_edit
 
+    # Optuna logs every trial at INFO and a failed one with its traceback; the progress bar
+    # and the summary say what matters, and a study whose every trial failed is an error.
+    optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.ERROR)
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise InvalidInput(f"--workers must be 1 to 64; got {args.workers}.")
     tuning = services.tuning
     name = args.study
     existing = name is not None and name in {s.study_name for s in tuning.storage.get_all_studies()}
@@ -89,7 +100,7 @@ def tune(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
             pruner=args.pruner,
             n_trials=args.trials if args.trials is not None or args.timeout else 20,
             timeout=args.timeout,
-            workers=args.workers or 1,
+            workers=1 if args.workers is None else args.workers,
             seed=args.seed,
             folds=args.cv,
             test_size=args.test_size,
@@ -122,8 +133,11 @@ def summary_text(summary: Any, *, resumed: bool = False) -> tuple[dict[str, Any]
         )
         lines.append(f"  best: trial {summary.best_trial} (run {summary.best_run_id}): {values}")
         if summary.pareto_size:
-            lines.append(f"  Pareto front: {summary.pareto_size} trial(s)")
+            runs = ", ".join(str(r) for r in summary.best_run_ids)
+            lines.append(f"  Pareto front: {summary.pareto_size} trial(s) (runs {runs})")
         params = ", ".join(f"{k}={v}" for k, v in (summary.best_params or {}).items())
         lines.append(f"  params: {params}")
     lines.append(f"  parent run {summary.parent_run_id}; `modeldesk studies show {summary.name}`")
+    if summary.best_run_ids:
+        lines.append(f"  register it: `modeldesk studies best {summary.name} --register NAME`")
     return payload, "\n".join(lines)

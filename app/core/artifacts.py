@@ -25,32 +25,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, StoreUnavailable, TamperedArtifact
+from app.core.owners import owner_is_dead, owner_tag, pid_alive
 from app.core.store import Store
 from app.core.store.models import ArtifactRow
 
 _CHUNK = 1 << 20
 
 
-def owner_tag() -> str:
-    """Identifies this process among all that share the store."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _owner_is_dead(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False  # another machine's writer: only it can know
-    return int(pid) != os.getpid() and not _pid_alive(int(pid))
+# Owners and their liveness live in ``app.core.owners`` (psutil, with the start time, so a
+# reused pid is not taken for a live owner); the names stay importable from here.
+_pid_alive = pid_alive
+_owner_is_dead = owner_is_dead
 
 
 def sha256_file(path: Path, chunk: int = _CHUNK) -> str:

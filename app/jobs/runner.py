@@ -18,7 +18,9 @@ import enum
 import importlib
 import itertools
 import multiprocessing as mp
+import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -260,55 +262,36 @@ class JobRunner:
         """
         ctx = mp.get_context("spawn")
         parent_conn, child_conn = ctx.Pipe(duplex=False)
+        wake_up, waker = ctx.Pipe(duplex=False)  # a cancel wakes the supervisor at once
         cancel_event = ctx.Event()
         process = ctx.Process(
             target=_child_main,
-            args=(target, args, kwargs, child_conn, cancel_event),
+            args=(target, args, kwargs, child_conn, cancel_event, os.getpid()),
             name=f"modeldesk-{name}",
             daemon=True,
         )
         job = Job(name)
         job.pid = None  # type: ignore[attr-defined]
         self._track(job)
-        job.cancel_hook = cancel_event.set
+
+        def on_cancel() -> None:
+            cancel_event.set()
+            with contextlib.suppress(OSError, ValueError):
+                waker.send(None)
+
+        job.cancel_hook = on_cancel
 
         def supervise() -> None:
             job._start()
             process.start()
             job.pid = process.pid  # type: ignore[attr-defined]
             child_conn.close()
-            outcome: tuple[str, Any, str] | None = None
-            deadline: float | None = None
-            while True:
-                if job.cancelled and deadline is None:
-                    deadline = time.monotonic() + grace
-                if deadline is not None and time.monotonic() > deadline and process.is_alive():
-                    process.terminate()
-                    deadline = time.monotonic() + 2 * grace
-                try:
-                    ready = parent_conn.poll(0.1)
-                except (EOFError, OSError):
-                    ready = False
-                if ready:
-                    try:
-                        message = parent_conn.recv()
-                    except (EOFError, OSError):
-                        message = None
-                    if message is None:
-                        if not process.is_alive():
-                            break
-                        continue
-                    if message[0] == "progress":
-                        job.update(message[1], message[2])
-                        continue
-                    outcome = message
-                elif not process.is_alive():
-                    break
-            process.join(timeout=grace)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            parent_conn.close()
+            try:
+                outcome = _supervise(job, process, parent_conn, wake_up, grace)
+            finally:
+                parent_conn.close()
+                wake_up.close()
+                waker.close()
             if outcome is None:
                 if job.cancelled:
                     state, error, tb = JobState.CANCELLED, Cancelled(), ""
@@ -338,6 +321,76 @@ class JobRunner:
         for job in live:
             job.wait(max(0.0, end - time.monotonic()))
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _supervise(
+    job: Job, process: Any, conn: Any, wake_up: Any, grace: float
+) -> tuple[str, Any, str] | None:
+    """Relay the child's progress until it is gone; returns its last word, if it said one.
+
+    The supervisor sleeps in ``multiprocessing.connection.wait`` on the child's pipe, its
+    process sentinel and the cancel wake-up, so it costs nothing while the child works and
+    hears of its end at once. A cancelled child that has not ended ``grace`` seconds later is
+    terminated, and killed if it outlives another ``grace``.
+    """
+    from multiprocessing.connection import wait
+
+    outcome: tuple[str, Any, str] | None = None
+    deadline: float | None = None
+    terminated = False
+    sources = [conn, process.sentinel, wake_up]
+    while True:
+        if job.cancelled and deadline is None:
+            deadline = time.monotonic() + grace
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready = wait(sources, timeout)
+        if wake_up in ready:
+            with contextlib.suppress(EOFError, OSError):
+                wake_up.recv()
+        if conn in ready:
+            message = _relay(job, conn, outcome)
+            if message is _CLOSED:
+                sources.remove(conn)
+            else:
+                outcome = message
+        if process.sentinel in ready:
+            break
+        if not ready and deadline is not None and time.monotonic() >= deadline:
+            if terminated:
+                process.kill()
+            else:
+                process.terminate()
+                terminated = True
+            deadline = time.monotonic() + grace
+    if conn in sources:  # what the child sent just before it ended is still in the pipe
+        while True:
+            with contextlib.suppress(EOFError, OSError):
+                if conn.poll():
+                    last = _relay(job, conn, outcome)
+                    if last is not _CLOSED:
+                        outcome = last
+                        continue
+            break
+    process.join(timeout=grace)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    return outcome
+
+
+_CLOSED: Any = ("closed", None, "")  # the child closed its end of the pipe
+
+
+def _relay(job: Job, conn: Any, outcome: Any) -> Any:
+    """Read one message: progress goes to the job; the final word is returned."""
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        return _CLOSED
+    if message[0] == "progress":
+        job.update(message[1], message[2])
+        return outcome
+    return message
 
 
 def _death_reason(process: mp.process.BaseProcess) -> str:
@@ -377,7 +430,52 @@ class _ChildProgress:
         return self._cancel.is_set()
 
 
-def _child_main(target: str, args: tuple, kwargs: dict, conn: Any, cancel_event: Any) -> None:
+def _end_with_parent(parent_pid: int) -> None:
+    """Make this child die with the process that started it.
+
+    A worker whose parent was killed (kill -9 of ``modeldesk tune``) must not go on spending
+    the machine on a study nobody watches; what it left running is failed and retried by the
+    heartbeats, as for any dead worker. Linux: the kernel's parent-death signal (``prctl``;
+    it fires when the thread that started the child ends, and the supervisor thread lives as
+    long as its child); elsewhere, a daemon thread that ends the process once the parent pid
+    has gone.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:  # it died before the signal was armed
+                    os._exit(1)
+                return
+    threading.Thread(
+        target=_watch_parent, args=(parent_pid,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(parent_pid: int, every: float = 1.0) -> None:
+    """Where there is no parent-death signal: the parent is gone once this process was
+    re-parented (POSIX) or no process has its pid any more (Windows keeps ``getppid``)."""
+    import psutil
+
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent_pid or not psutil.pid_exists(parent_pid):
+            os._exit(1)
+
+
+def _child_main(
+    target: str,
+    args: tuple,
+    kwargs: dict,
+    conn: Any,
+    cancel_event: Any,
+    parent_pid: int | None = None,
+) -> None:
+    if parent_pid is not None:
+        _end_with_parent(parent_pid)
     module_name, _, attr = target.partition(":")
     progress = _ChildProgress(conn, cancel_event)
     try:

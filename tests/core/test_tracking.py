@@ -168,3 +168,111 @@ def test_four_processes_write_at_once_without_loss(services, store_url) -> None:
         assert s.scalar(select(func.count()).select_from(RunMetricRow)) == 4 * 40 * 100
         assert s.scalar(select(func.count()).select_from(RunParamRow)) == 4 * 40 * 10
     assert services.tracking.search(filter="status = 'finished'", limit=None).total == 160
+
+
+_NOTEBOOK = """
+import sys
+from app.core.training.api import start_run
+run = start_run(store={url!r}, name="notebook", heartbeat=0.2)
+print(run.id, flush=True)
+sys.stdin.readline()  # a person thinking between two cells
+run.log_metric("loss", 0.5, step=1)
+run.end()
+print("ended", flush=True)
+"""
+
+
+def _notebook(store_url: str) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _NOTEBOOK.format(url=store_url)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    return proc, int(proc.stdout.readline())
+
+
+def _heartbeat_at(services, rid: int):
+    from sqlalchemy import select
+
+    from app.core.store.models import RunRow
+
+    with services.store.session() as s:
+        return s.scalar(select(RunRow.heartbeat_at).where(RunRow.id == rid))
+
+
+def test_idle_notebook_run_beats_and_is_never_failed_while_its_process_lives(
+    services, store_url
+) -> None:
+    import time
+
+    from app.core.tracking import TrackingService
+
+    strict = TrackingService(services.store, services.artifacts, heartbeat_timeout=0.5)
+    proc, rid = _notebook(store_url)
+    try:
+        first = _heartbeat_at(services, rid)
+        deadline = time.monotonic() + 60
+        beats = {first}
+        while len(beats) < 4:  # the run logs nothing, yet its heartbeat moves on
+            assert time.monotonic() < deadline, "the open run's heartbeat never moved"
+            assert strict.fail_stale() == []  # silent for longer than the window: still alive
+            beats.add(_heartbeat_at(services, rid))
+            time.sleep(0.1)
+        later = strict.clock() + 3600  # an hour of silence, by the clock of the checker
+        strict.clock = lambda: later
+        assert strict.fail_stale() == [] and services.tracking.get(rid).status == "running"
+
+        out, _ = proc.communicate("next cell\n", timeout=60)  # its next point is taken
+        assert out.strip() == "ended" and proc.returncode == 0
+    finally:
+        proc.kill()
+    run = services.tracking.get(rid)
+    assert run.status == "finished" and run.metrics["loss"] == 0.5
+
+
+def test_killed_notebook_run_is_failed_at_once(services, store_url) -> None:
+    proc, rid = _notebook(store_url)
+    proc.kill()
+    proc.wait(30)
+    assert services.tracking.fail_stale() == [rid]
+    run = services.tracking.get(rid)
+    assert run.status == "failed" and f":{proc.pid} died" in run.error
+
+
+def test_a_reused_pid_is_not_taken_for_the_live_owner(services) -> None:
+    """The owner's pid lives, but that process started at another time: the owner is dead."""
+    import os
+    import socket
+
+    from sqlalchemy import update
+
+    from app.core.owners import owner_tag
+    from app.core.store.models import RunRow
+
+    t = services.tracking
+    reused, mine = t.create_run(), t.create_run()
+    assert t.get(mine).status == "running"
+    impostor = f"{socket.gethostname()}:{os.getppid()}@12345.00"  # alive, but not since then
+    with services.store.session(write=True) as s:
+        s.execute(update(RunRow).where(RunRow.id == reused).values(owner=impostor))
+    assert owner_tag().startswith(f"{socket.gethostname()}:{os.getpid()}@")
+    assert t.fail_stale() == [reused]
+    assert "died" in t.get(reused).error and t.get(mine).status == "running"
+
+
+def test_a_run_whose_write_failed_ends_failed_with_the_reason(services) -> None:
+    """A write the store cannot take (here: the artifact folder is unusable) ends the run
+    failed, with the reason, while its owner can still write to the database."""
+    from app.core.training.api import start_run
+
+    services.artifacts.tmp_dir.parent.mkdir(parents=True, exist_ok=True)
+    services.artifacts.tmp_dir.write_text("not a folder")
+    with pytest.raises(OSError), start_run(tracking=services.tracking, name="full") as run:
+        run.log_metric("loss", 1.0)
+        run.log_artifact("big.bin", b"x" * 1000)
+    failed = services.tracking.get(run.id)
+    assert failed.status == "failed" and "FileExistsError" in failed.error
+    assert failed.metrics == {"loss": 1.0}
+    assert not run._heartbeat.running  # the run is closed: nothing beats for it any more

@@ -34,6 +34,11 @@ def _wait_forever(*, progress) -> None:
         time.sleep(0.01)
 
 
+def _deaf(*, progress) -> None:
+    """Never looks at its cancel token."""
+    time.sleep(600)
+
+
 def _bad_input(*, progress) -> None:
     raise InvalidInput("Column 'x' has text in row 3.", hint="Fix it.")
 
@@ -110,6 +115,19 @@ def test_process_job_cancel(runner) -> None:
     assert job.state is JobState.CANCELLED
 
 
+def test_child_that_ignores_cancel_is_terminated_after_the_grace(runner) -> None:
+    exits = []
+    job = runner.submit_process(
+        "tests.jobs.test_runner:_deaf", name="deaf", grace=0.5, on_exit=exits.append
+    )
+    _wait_for_pid(job)
+    started = time.monotonic()
+    job.cancel()
+    assert job.wait(30)
+    assert job.state is JobState.CANCELLED and exits == [job]
+    assert time.monotonic() - started < 20  # the supervisor woke for the grace, not later
+
+
 def test_killed_child_fails_with_the_reason_and_runs_on_exit(runner) -> None:
     exits = []
     job = runner.submit_process(
@@ -130,3 +148,54 @@ def _wait_for_pid(job) -> int:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     return job.pid
+
+
+def test_child_ends_when_its_parent_is_killed(tmp_path) -> None:
+    """kill -9 of the process that started a child must not leave the child running."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psutil
+
+    script = (
+        "import time\n"
+        "from app.jobs import JobRunner\n"
+        "job = JobRunner().submit_process('tests.jobs.test_runner:_wait_forever', name='w')\n"
+        "while getattr(job, 'pid', None) is None:\n"
+        "    time.sleep(0.01)\n"
+        "print(job.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        child = psutil.Process(int(parent.stdout.readline()))
+        assert child.is_running() and child.ppid() == parent.pid
+        parent.kill()
+        parent.wait(30)
+        _assert_gone([child], within=30)
+    finally:
+        parent.kill()
+
+
+def _assert_gone(procs, *, within: float) -> None:
+    import psutil
+
+    deadline = time.monotonic() + within
+    while True:
+        alive = []
+        for proc in procs:
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive:
+            return
+        assert time.monotonic() < deadline, f"still running: {[p.pid for p in alive]}"
+        time.sleep(0.1)

@@ -130,3 +130,62 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tuning)
     assert [t.state for t in trials.values() if t.retried_from == number] == ["COMPLETE"]
     assert summary.counts == {"COMPLETE": 3, "FAIL": 1}
     assert time.monotonic() - started < 60
+
+
+def test_workers_end_with_a_killed_tune_and_resume_completes_the_budget(
+    services, tuning, store_url
+):
+    """kill -9 of `modeldesk tune --workers 2`: its workers must not run on without it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psutil
+
+    cli = [sys.executable, "-m", "app", "tune", "bc", "--target", "target", "--estimators",
+           "rf", "--trials", "8", "--cv", "3", "--sampler", "random", "--pruner", "none",
+           "--workers", "2", "--study", "orphans", "--store", store_url]  # fmt: skip
+    tune = subprocess.Popen(
+        cli, cwd=Path(__file__).parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        parent = psutil.Process(tune.pid)
+        deadline = time.monotonic() + 180
+        while True:  # both workers at work, one trial done
+            assert tune.poll() is None, tune.stderr.read().decode()
+            names = {s.study_name for s in tuning.storage.get_all_studies()}
+            states = _states(tuning, "orphans") if "orphans" in names else []
+            workers = [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
+            if states.count("COMPLETE") >= 1 and len(workers) == 2 and "RUNNING" in states:
+                break
+            assert time.monotonic() < deadline, f"the study never got going: {states}"
+            time.sleep(0.1)
+        children = parent.children(recursive=True)
+        tune.kill()
+        tune.wait(30)
+        deadline = time.monotonic() + 30
+        while alive := [p for p in children if _running(p)]:
+            assert time.monotonic() < deadline, f"workers outlived their parent: {alive}"
+            time.sleep(0.1)
+    finally:
+        tune.kill()
+    ended = len([s for s in _states(tuning, "orphans") if s != "RUNNING"])
+
+    # resume: the dead workers' trials are failed and retried
+    summary = tuning.optimize("orphans", workers=1)
+
+    trials = tuning.trials("orphans")
+    assert summary.counts.get("COMPLETE") == 8 and "RUNNING" not in summary.counts
+    retried = [t for t in trials if t.retried_from is not None]
+    assert retried and all(t.state == "COMPLETE" for t in retried)
+    assert len(trials) < ended + 8 + len(retried) + 1  # nothing ran twice beyond the retries
+    assert summary.status == "finished"
+
+
+def _running(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -45,6 +45,7 @@ from app.core.errors import (
     ModelDeskError,
     NotFound,
 )
+from app.core.owners import describe
 from app.core.progress import NullProgress, Progress
 from app.core.store import Store
 from app.core.store.models_deploy import DeploymentRow, ImageRow
@@ -496,8 +497,8 @@ class DeployService:
                 if _owner_is_dead(row.owner):
                     row.status = "failed"
                     row.error = (
-                        f"The process {row.owner} that was building this image ended before the "
-                        "build finished (it was killed or crashed); build it again."
+                        f"The process {describe(row.owner)} that was building this image ended "
+                        "before the build finished (it was killed or crashed); build it again."
                     )
                     images.append(row.id)
             starting = select(DeploymentRow).where(DeploymentRow.status == "starting")
@@ -507,8 +508,9 @@ class DeployService:
                     row.stopped_at = now
                     row.smoke_test = {
                         "ok": False,
-                        "reason": f"The process {row.owner} that was starting this deployment "
-                        "ended before its smoke test finished (it was killed or crashed).",
+                        "reason": f"The process {describe(row.owner)} that was starting this "
+                        "deployment ended before its smoke test finished (it was killed or "
+                        "crashed).",
                         "orphan": True,  # its container may still run: reconcile stops it
                     }
                     deployments.append(row.id)

@@ -3,7 +3,8 @@
 Writes use Core ``insert`` in one transaction per call (a batch of metrics is one
 transaction, never one per point). A run in progress carries its owner (host:pid) and a
 heartbeat; ``fail_stale`` marks runs whose worker is gone as failed with the reason, so no
-run stays "running" forever. It is called by the job runner when a child exits and at start-up.
+run stays "running" forever, and never fails a run whose owner lives on this host
+(``liveness``). It is called by the job runner when a child exits and at start-up.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from app.core.artifacts import ArtifactStore, _owner_is_dead, owner_tag
+from app.core.artifacts import ArtifactStore
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.owners import owner_tag
 from app.core.store import Store
 from app.core.store.models import (
     RunArtifactRow,
@@ -31,9 +33,9 @@ from app.core.store.models import (
 )
 from app.core.tracking.entities import Run, RunArtifact, RunPage, RunSummary
 from app.core.tracking.environment import capture_environment
+from app.core.tracking.liveness import HEARTBEAT_TIMEOUT, stale_reason
 from app.core.tracking.query import compile_filter, sort_column
 
-HEARTBEAT_TIMEOUT = 120.0  # seconds without a heartbeat before another host's run is failed
 _FINAL = ("finished", "failed", "cancelled")
 
 
@@ -159,11 +161,18 @@ def _page_ids(
 
 class TrackingService:
     def __init__(
-        self, store: Store, artifacts: ArtifactStore, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        artifacts: ArtifactStore,
+        clock: Callable[[], float] = time.time,
+        *,
+        heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
     ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.clock = clock
+        #: seconds of silence after which a run owned on another host is failed
+        self.heartbeat_timeout = heartbeat_timeout
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -411,14 +420,16 @@ class TrackingService:
     # -- liveness --------------------------------------------------------------------------
 
     def fail_stale(
-        self, *, timeout: float = HEARTBEAT_TIMEOUT, run_ids: Iterable[int] | None = None
+        self, *, timeout: float | None = None, run_ids: Iterable[int] | None = None
     ) -> list[int]:
-        """Mark as failed the running runs whose worker died; returns their ids.
+        """Mark as failed the running runs whose owner is gone; returns their ids.
 
-        On this host a dead owner pid is certain; for other hosts a heartbeat older than
-        ``timeout`` is the only evidence.
+        On this host the owner process is checked (a dead or reused pid fails the run, a
+        live one never does); for other hosts a heartbeat older than ``timeout`` (the
+        service's ``heartbeat_timeout`` by default) is the only evidence.
         """
         now = self.clock()
+        timeout = self.heartbeat_timeout if timeout is None else timeout
 
         def write(s: Session) -> list[int]:
             query = select(RunRow).where(RunRow.status.in_(("running", "queued")))
@@ -429,13 +440,8 @@ class TrackingService:
                 beat = row.heartbeat_at or row.started_at
                 if beat.tzinfo is None:
                     beat = beat.replace(tzinfo=UTC)
-                silent = now - beat.timestamp() > timeout
-                if _owner_is_dead(row.owner) or silent:
-                    reason = (
-                        f"The worker process {row.owner} died before the run ended."
-                        if _owner_is_dead(row.owner)
-                        else f"No heartbeat from {row.owner} for {int(now - beat.timestamp())} s."
-                    )
+                reason = stale_reason(row.owner, now - beat.timestamp(), timeout)
+                if reason is not None:
                     row.status, row.error, row.ended_at = "failed", reason, _utc(now)
                     failed.append(row.id)
             return failed

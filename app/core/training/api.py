@@ -11,7 +11,12 @@
         run.log_model(fitted_pipeline)        # skops file + SHA-256, like trained runs
 
 The run ends ``finished`` when the block ends, ``failed`` (with the error) when an exception
-leaves it — the exception is not swallowed — and ``cancelled`` on Ctrl-C. Such runs show up in
+leaves it — the exception is not swallowed — and ``cancelled`` on Ctrl-C. While it is open a
+daemon thread beats its heartbeat (every ``heartbeat`` seconds), so a run that logs nothing
+for a long time (a person thinking between cells) is still alive to every other process; on
+this host its live process alone keeps it from being failed. If the store cannot take the
+end (a full disk), the heartbeat thread keeps trying to write it, and once the process is
+gone the next ``modeldesk`` command fails the run with the reason. Such runs show up in
 the Runs panel and ``modeldesk runs list`` beside trained ones. ``store`` is a SQLite file
 path or any SQLAlchemy URL; None means the default store (``MODELDESK_STORE`` or the user
 data folder). Metrics may be buffered (``buffer=True``) and are then written in batches of one
@@ -21,11 +26,14 @@ transaction, which is how long loops should log.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+
+from app.core.tracking.liveness import BEAT_EVERY, Heartbeat
 
 if TYPE_CHECKING:
     from app.core.store import Store
@@ -44,12 +52,17 @@ class ActiveRun:
         *,
         buffer: bool = False,
         own_store: Store | None = None,
+        heartbeat: float = BEAT_EVERY,
     ) -> None:
         self.tracking = tracking
         self.id = run_id
         self._buffer: list[tuple[str, float, int, float]] | None = [] if buffer else None
         self._own_store = own_store
         self._ended = False
+        self._unwritten_end: tuple[str, str | None] | None = None
+        self._lock = threading.Lock()
+        self._heartbeat = Heartbeat(self._beat, every=heartbeat, name=f"run-{run_id}-heartbeat")
+        self._heartbeat.start()
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -119,16 +132,50 @@ class ActiveRun:
     # -- ending ----------------------------------------------------------------------------
 
     def end(self, status: str = "finished", error: str | None = None) -> None:
+        """End the run (once). If the store refuses the end, it is raised here and the
+        heartbeat thread keeps trying to write it (a failed flush ends the run failed)."""
         if self._ended:
             return
         self._ended = True
         try:
             if status == "finished":
                 self.flush()
-        finally:
+        except Exception as exc:
+            status, error = "failed", f"Its last metrics could not be written: {exc}"
+            self._finish(status, error)
+            raise
+        self._finish(status, error)
+
+    def _finish(self, status: str, error: str | None) -> None:
+        from app.core.errors import Conflict, InvalidInput, NotFound
+
+        try:
             self.tracking.finish(self.id, status, error)
-            if self._own_store is not None:
-                self._own_store.dispose()
+        except (NotFound, Conflict, InvalidInput):
+            self._close()  # nothing to retry: the run is gone or cannot take this end
+            raise
+        except Exception:  # the store could not write it (full, busy, away): try again
+            with self._lock:
+                self._unwritten_end = (status, error)
+            raise
+        self._close()
+
+    def _beat(self) -> None:
+        """The heartbeat thread's tick: the run's heartbeat, or the end the store refused."""
+        with self._lock:
+            pending = self._unwritten_end
+        if pending is None:
+            self.tracking.heartbeat(self.id)
+            return
+        self.tracking.finish(self.id, *pending)
+        with self._lock:
+            self._unwritten_end = None
+        self._close()
+
+    def _close(self) -> None:
+        self._heartbeat.stop()
+        if self._own_store is not None:
+            self._own_store.dispose()
 
     def get(self) -> Run:
         return self.tracking.get(self.id)
@@ -151,7 +198,8 @@ class ActiveRun:
             # matters more than one in writing the buffer.
             with contextlib.suppress(Exception):
                 self.flush()
-            self.end("failed", f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(Exception):  # an unwritten end is retried by the beat
+                self.end("failed", f"{type(exc).__name__}: {exc}")
 
 
 def start_run(
@@ -166,10 +214,12 @@ def start_run(
     seed: int | None = None,
     parent_run_id: int | None = None,
     buffer: bool = False,
+    heartbeat: float = BEAT_EVERY,
 ) -> ActiveRun:
     """Create a run in ``store`` (or through an existing ``tracking`` service) and return it.
 
-    Use it in a ``with`` block, or call ``run.end()`` yourself.
+    Use it in a ``with`` block, or call ``run.end()`` yourself. ``heartbeat`` is the number of
+    seconds between the beats that keep the open run alive.
     """
     own = None
     if tracking is None:
@@ -190,4 +240,4 @@ def start_run(
     )
     if note:
         tracking.set_note(run_id, note)
-    return ActiveRun(tracking, run_id, buffer=buffer, own_store=own)
+    return ActiveRun(tracking, run_id, buffer=buffer, own_store=own, heartbeat=heartbeat)

@@ -387,25 +387,7 @@ def _train(
         + [(f"test.{k}", v, 0, time.time()) for k, v in test_values.items()],
     )
     model_art = tracking.log_artifact(run_id, model_io.MODEL_NAME, data, kind="model")
-    meta = {
-        "format": "skops",
-        "sha256": model_art.sha256,
-        "size": model_art.size,
-        "trusted_types": untrusted,
-        "task": plan.task,
-        "target": req.target,
-        "classes": [_plain(c) for c in classes],
-        "inputs": model_io.describe_inputs(
-            X_train, [c.to_dict() for c in (plan.inputs if plan.recipe else plan.columns)]
-        ),
-        "recipe": (
-            {"name": plan.recipe["name"], "version": plan.recipe["version"]}
-            if plan.recipe
-            else None
-        ),
-        "input_example": model_io.input_example(X_train),
-        "versions": _versions(),
-    }
+    meta = model_meta(plan, final, X_train, model_art.sha256, model_art.size, untrusted)
     tracking.log_artifact(
         run_id,
         model_io.META_NAME,
@@ -486,6 +468,33 @@ def _importance(
         return None
     tracking.log_artifact(run_id, importance.NAME, json.dumps(doc).encode(), kind="importance")
     return doc
+
+
+def model_meta(
+    plan: TrainPlan, final: Any, X_train: Any, sha256: str, size: int, untrusted: list[str]
+) -> dict[str, Any]:
+    """What ``model.json`` says about a fitted pipeline (the registry and images read it)."""
+    from app.core.training import model_io
+
+    return {
+        "format": "skops",
+        "sha256": sha256,
+        "size": size,
+        "trusted_types": untrusted,
+        "task": plan.task,
+        "target": plan.request.target,
+        "classes": [_plain(c) for c in getattr(final, "classes_", [])],
+        "inputs": model_io.describe_inputs(
+            X_train, [c.to_dict() for c in (plan.inputs if plan.recipe else plan.columns)]
+        ),
+        "recipe": (
+            {"name": plan.recipe["name"], "version": plan.recipe["version"]}
+            if plan.recipe
+            else None
+        ),
+        "input_example": model_io.input_example(X_train),
+        "versions": _versions(),
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -18,6 +18,7 @@ class TrialInfo:
     ended_at: datetime | None
     intermediate: dict[int, float] = field(default_factory=dict)
     retried_from: int | None = None
+    error: str | None = None  # why a failed trial failed
 
     @property
     def duration(self) -> float | None:
@@ -56,6 +57,9 @@ class StudySummary:
     status: str  # the parent run's status: running | finished | cancelled | failed | external
     started_at: datetime | None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    #: the runs of the best trial, or of every Pareto-optimal one (these get a model when the
+    #: study ends, and can be registered from the Runs panel or ``studies best --register``)
+    best_run_ids: tuple[int, ...] = ()
 
     @property
     def done(self) -> int:

@@ -270,11 +270,14 @@ def run_worker(
     worker: int = 0,
     heartbeat_interval: int | None = None,
     grace_period: int | None = None,
+    log_level: int | None = None,
     progress: Progress,
 ) -> dict[str, Any]:
     """Child-process entry point (``app.core.tuning.loop:run_worker``).
 
     (``grace`` would clash with ``JobRunner.submit_process``'s own argument, hence the names.)
+    ``log_level`` is the parent's Optuna verbosity: progress goes through the parent, and a
+    failed trial's traceback reaches stderr only when the parent lets Optuna say it.
     """
     import optuna
 
@@ -282,7 +285,7 @@ def run_worker(
     from app.core.datasets import DatasetService
     from app.core.store import Store
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # progress goes through the parent
+    optuna.logging.set_verbosity(optuna.logging.WARNING if log_level is None else log_level)
     store = Store(store_url)
     try:
         datasets = DatasetService(store, ArtifactStore(store))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 RECIPE_KIND_STUDY = "study"
 RUN_ATTR = "run_id"  # trial user attr: the run that records the trial
+ERROR_ATTR = "error"  # trial user attr: why a failed trial failed (as its run says)
 #: Optuna's own table of trial user attrs (the value is JSON, as Optuna writes it)
 _TRIAL_ATTR = text(
     "INSERT INTO trial_user_attributes (trial_id, key, value_json) VALUES (:tid, :key, :value)"
@@ -76,9 +77,10 @@ def write_trial_run(
 ) -> int:
     """Insert the ended run of one trial with everything it logged; returns its id.
 
-    With ``optuna_trial_id`` the run id goes into the trial's user attrs (``run_id``) in the
-    same transaction: Optuna's tables share the database, and ``set_trial_user_attr`` would be
-    a second write transaction (with its own reads) for every trial.
+    With ``optuna_trial_id`` the run id (and a failed trial's error) go into the trial's user
+    attrs (``run_id``, ``error``) in the same transaction: Optuna's tables share the database,
+    and ``set_trial_user_attr`` would be a second write transaction (with its own reads) for
+    every trial.
     """
     from app.core.training.validation import describe
 
@@ -144,9 +146,13 @@ def write_trial_run(
                 ],
             )
         if optuna_trial_id is not None:
+            attrs = {RUN_ATTR: run_id, **({ERROR_ATTR: error} if error else {})}
             conn.execute(
                 _TRIAL_ATTR,
-                {"tid": optuna_trial_id, "key": RUN_ATTR, "value": json.dumps(run_id)},
+                [
+                    {"tid": optuna_trial_id, "key": k, "value": json.dumps(v)}
+                    for k, v in attrs.items()
+                ],
             )
         return run_id
 

@@ -8,41 +8,51 @@
     start(name, runner, …)            → Job: ``optimize`` on a runner thread (the panel)
     stop(name)                        → the workers stop before their next trial (any process)
     list() / summary(name) / trials(name) / trials_frame(name) / export_csv(name, path)
+                                      (the reading half, ``reading.StudyReader``)
     plot(name, kind, fmt)             → PNG/SVG bytes of one of Optuna's matplotlib plots
     train_best(name, runner=None)     → the best trial trained again as a full run (model saved)
+    save_best(name)                   → the best trial's run (each Pareto-optimal one's) with
+                                        its model; ``optimize`` does it when a study ends
+    register_best(name, model)        → those runs registered as versions of ``model``
 
 A study resumes by calling ``optimize`` again: trials a dead worker left running are failed by
-Optuna's heartbeat and re-queued; the budget counts the trials already taken.
+Optuna's heartbeat and re-queued; the budget counts the trials already taken. While a study
+runs, its parent run beats a heartbeat, so no other process takes it for dead; a study whose
+every trial failed ends failed with the first trial's error.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-import warnings
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Cancelled, Conflict, InvalidInput, NotFound
 from app.core.progress import NullProgress, Progress
 from app.core.tuning import engine
-from app.core.tuning.entities import StudySummary, TrialInfo
-from app.core.tuning.loop import RETRY_ATTR, STOP_ATTR, taken
+from app.core.tuning.entities import StudySummary
+from app.core.tuning.loop import STOP_ATTR
+from app.core.tuning.reading import Reporter, StudyReader
 from app.core.tuning.request import StudyPlan, StudyRequest, validate_study
-from app.core.tuning.runs import RECIPE_KIND_STUDY, RUN_ATTR, set_parent_state
+from app.core.tuning.runs import ERROR_ATTR, RECIPE_KIND_STUDY, set_parent_state
 from app.core.tuning.store import load_study, read_plan
 
 if TYPE_CHECKING:
     from app.core.datasets import DatasetService
+    from app.core.registry import ModelVersion, RegistryService
     from app.core.store import Store
     from app.core.tracking import TrackingService
     from app.core.training.service import TrainingService
     from app.jobs.runner import Job, JobRunner
 
+log = logging.getLogger(__name__)
+
 WORKER = "app.core.tuning.loop:run_worker"
 POLL_SECONDS = 0.5
 
 
-class TuningService:
+class TuningService(StudyReader):
     def __init__(
         self,
         store: Store,
@@ -52,6 +62,8 @@ class TuningService:
         *,
         heartbeat: int = engine.HEARTBEAT_INTERVAL,
         grace: int | None = None,
+        runner: JobRunner | None = None,
+        registry: RegistryService | None = None,
     ) -> None:
         self.store = store
         self.datasets = datasets
@@ -59,6 +71,9 @@ class TuningService:
         self.training = training
         self.heartbeat = heartbeat
         self.grace = grace
+        #: where worker processes run when ``optimize`` is not handed a runner of its own
+        self.runner = runner
+        self.registry = registry
         self._storage: Any = None
         self._storage_lock = threading.Lock()
 
@@ -161,12 +176,18 @@ class TuningService:
         deadline = None if timeout is None else time.time() + timeout
         self.storage.set_study_system_attr(study._study_id, STOP_ATTR, False)
         set_parent_state(self.store, int(parent), "running")
+        here = workers == 1 and runner is None
         stopped = False
         try:
-            if workers == 1 and runner is None:
-                stopped = self._run_here(name, budget, deadline, progress)
-            else:
-                stopped = self._run_children(name, budget, deadline, workers, runner, progress)
+            with self._parent_heartbeat(int(parent)):
+                if here:
+                    stopped = self._run_here(name, budget, deadline, progress)
+                else:
+                    runner = runner or self._runner()
+                    stopped = self._run_children(name, budget, deadline, workers, runner, progress)
+                failure = self._all_failed(name)
+                if failure is None:
+                    self._save_best_quietly(name, None if here else runner, progress)
         except KeyboardInterrupt:
             set_parent_state(self.store, int(parent), "cancelled", error="Interrupted.")
             raise
@@ -174,6 +195,17 @@ class TuningService:
             set_parent_state(self.store, int(parent), "failed", error=str(exc))
             raise
         summary = self.summary(name)
+        if failure is not None:
+            set_parent_state(
+                self.store,
+                int(parent),
+                "failed",
+                error=failure,
+                metrics=self._best_metrics(summary, plan),
+            )
+            raise InvalidInput(
+                failure, hint=f"Fix the cause, then resume with `modeldesk tune --study {name}`."
+            )
         status = "cancelled" if stopped else "finished"
         set_parent_state(
             self.store,
@@ -183,6 +215,133 @@ class TuningService:
             metrics=self._best_metrics(summary, plan),
         )
         return self.summary(name)
+
+    def _parent_heartbeat(self, parent: int) -> Any:
+        """The study's parent run beats while the study runs (a study outlives any timeout),
+        as often as its trials do."""
+        from app.core.tracking.liveness import Heartbeat
+
+        return Heartbeat(
+            lambda: self.tracking.heartbeat(parent),
+            every=float(self.heartbeat or engine.HEARTBEAT_INTERVAL),
+            name=f"study-run-{parent}-heartbeat",
+        )
+
+    def _runner(self) -> JobRunner:
+        if self.runner is None:
+            raise InvalidInput(
+                "Several tuning workers need a job runner; this service was built without one."
+            )
+        return self.runner
+
+    def _all_failed(self, name: str) -> str | None:
+        """The message of a study whose every trial failed (the first trial's error), or None.
+
+        Trials a stop interrupted and trials re-queued after a dead worker do not count.
+        """
+        import optuna
+
+        from app.core.tuning.loop import STOPPED_ATTR
+
+        trials = load_study(self.storage, name).get_trials(deepcopy=False)
+        ended = [t for t in trials if not t.user_attrs.get(STOPPED_ATTR)]
+        fail = optuna.trial.TrialState.FAIL
+        if not ended or any(t.state != fail for t in ended):
+            return None
+        first = min(ended, key=lambda t: t.number)
+        error = str(first.user_attrs.get(ERROR_ATTR) or "its worker ended without a word")
+        error = error if error.endswith((".", "!", "?")) else error + "."
+        return (
+            f"Every trial of study '{name}' failed ({len(ended)} of {len(ended)}); "
+            f"trial {first.number}: {error}"
+        )
+
+    # -- the best trials ---------------------------------------------------------------------
+
+    def best_run_ids(self, name: str) -> list[int]:
+        """The runs of the best trial, or of every Pareto-optimal trial (trial order)."""
+        return [int(r) for r in self.summary(name).best_run_ids]
+
+    def save_best(
+        self, name: str, *, runner: JobRunner | None = None, progress: Progress | None = None
+    ) -> list[int]:
+        """Give the best trial's run (each Pareto-optimal trial's) its model; returns the runs.
+
+        The model is what a training run with the trial's parameters would keep: fitted on the
+        study's training split and scored on its held-out rows (``tuning.best``). Runs that
+        already hold a model are left as they are. With a ``runner`` the fit happens in a child
+        process (the window's thread only waits); without, here.
+        """
+        from app.core.tuning import best
+
+        run_ids = self.best_run_ids(name)
+        if not run_ids:
+            raise NotFound(
+                f"Study '{name}' has no completed trial yet, so there is no best model.",
+                hint=f"Run it first: `modeldesk tune --study {name}`.",
+            )
+        progress = progress or NullProgress()
+        if runner is None:
+            return best.save_models(
+                self.store,
+                self.datasets,
+                self.tracking.artifacts,
+                run_ids,
+                study_name=name,
+                progress=progress,
+            )
+        job = runner.submit_process(
+            best.WORKER,
+            self.store.url,
+            run_ids,
+            study_name=name,
+            name=f"Save the best model of {name}",
+            on_exit=lambda _job: self.tracking.artifacts.recover(),
+        )
+        job.subscribe(lambda e: progress.update(None, e.status) if e.kind == "progress" else None)
+        job.wait()
+        if job.error is not None:
+            raise job.error
+        return list(job.result or run_ids)
+
+    def _save_best_quietly(self, name: str, runner: JobRunner | None, progress: Progress) -> None:
+        """``save_best`` as a study ends: a failure is logged and noted on the parent run, not
+        raised (the study itself succeeded; ``register_best`` tries again)."""
+        if not self.best_run_ids(name):
+            return
+        try:
+            self.save_best(name, runner=runner, progress=_UpdatesOnly(progress))
+        except Cancelled:
+            return
+        except Exception as exc:  # the study's verdict stands; say why on its parent run
+            log.warning("The best model of study %s was not saved: %s", name, exc)
+            summary = self.summary(name)
+            if summary.parent_run_id is not None:
+                self.tracking.set_tags(summary.parent_run_id, {"best_model_error": str(exc)[:500]})
+
+    def register_best(
+        self, study_name: str, model_name: str, *, description: str = ""
+    ) -> list[ModelVersion]:
+        """Register the study's best trial (every Pareto-optimal one, in trial order) as new
+        versions of ``model_name``; returns them.
+
+        What the Tuning panel's "Register best" calls. The trial runs get their model first
+        if the study ended without saving it (``save_best``; fitted here, so call it off the
+        GUI thread). Each version is tagged with the study and trial it came from.
+        """
+        if self.registry is None:
+            raise InvalidInput("This tuning service was built without a registry.")
+        run_ids = self.save_best(study_name, runner=self.runner)
+        numbers = {t.run_id: t.number for t in self.trials(study_name)}
+        return [
+            self.registry.register(
+                run_id,
+                model_name,
+                description=description or f"Best trial of study '{study_name}'.",
+                tags={"study": study_name, "trial": str(numbers.get(run_id, ""))},
+            )
+            for run_id in run_ids
+        ]
 
     def start(
         self,
@@ -215,7 +374,7 @@ class TuningService:
     ) -> bool:
         from app.core.tuning.loop import _thread_limit, open_loop
 
-        reporter = _Reporter(self, name, budget, deadline, progress)
+        reporter = Reporter(self, name, budget, deadline, progress)
         loop = open_loop(
             self.store,
             self.datasets,
@@ -238,14 +397,12 @@ class TuningService:
         budget: int | None,
         deadline: float | None,
         workers: int,
-        runner: JobRunner | None,
+        runner: JobRunner,
         progress: Progress,
     ) -> bool:
-        from app.jobs.runner import JobRunner, JobState
+        from app.jobs.runner import JobState
 
-        own = runner is None
-        runner = runner or JobRunner()
-        reporter = _Reporter(self, name, budget, deadline, progress)
+        reporter = Reporter(self, name, budget, deadline, progress)
         jobs = [
             runner.submit_process(
                 WORKER,
@@ -256,6 +413,7 @@ class TuningService:
                 worker=i,
                 heartbeat_interval=self.heartbeat,
                 grace_period=self.grace,
+                log_level=_optuna_verbosity(),
                 name=f"Tune {name} · worker {i + 1}",
             )
             for i in range(workers)
@@ -277,8 +435,6 @@ class TuningService:
         finally:
             for job in jobs:
                 job.wait()
-            if own:
-                runner.shutdown()
         reporter.report()
         failures = [j for j in jobs if j.state is JobState.FAILED]
         if failures and len(failures) == len(jobs):
@@ -287,113 +443,6 @@ class TuningService:
             (j.result or {}).get("stopped") for j in jobs if j.state is JobState.SUCCEEDED
         )
         return stopped or any(j.state is JobState.CANCELLED for j in jobs)
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def _names(self) -> set[str]:
-        return {s.study_name for s in self.storage.get_all_studies()}
-
-    def list(self) -> list[StudySummary]:
-        """Every study in the store (ModelDesk's and any other Optuna client's), newest first."""
-        names = [s.study_name for s in self.storage.get_all_studies()]
-        return [self.summary(n) for n in reversed(names)]
-
-    def summary(self, name: str) -> StudySummary:
-        study = load_study(self.storage, name)
-        trials = study.get_trials(deepcopy=False)
-        return self._summarize(study, trials)
-
-    def _summarize(self, study: Any, trials: list[Any]) -> StudySummary:
-        import optuna
-
-        attrs = dict(study.user_attrs)
-        counts: dict[str, int] = {}
-        for t in trials:
-            counts[t.state.name] = counts.get(t.state.name, 0) + 1
-        directions = tuple(d.name.lower() for d in study.directions)
-        best = None
-        pareto = 0
-        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-        if complete:
-            if len(directions) == 1:
-                best = study.best_trial
-            else:
-                front = study.best_trials
-                pareto = len(front)
-                best = front[0] if front else None
-        parent = attrs.get("parent_run_id")
-        status = "external"
-        if parent is not None:
-            try:
-                status = self.tracking.get(int(parent)).status
-            except NotFound:
-                status = "unknown"
-        return StudySummary(
-            name=study.study_name,
-            directions=directions,
-            objectives=tuple(attrs.get("objectives") or ["value"] * len(directions)),
-            dataset=attrs.get("dataset"),
-            target=attrs.get("target"),
-            estimators=tuple(attrs.get("estimators") or ()),
-            sampler=attrs.get("sampler"),
-            pruner=attrs.get("pruner"),
-            budget=attrs.get("n_trials"),
-            counts=counts,
-            best_values=tuple(best.values) if best is not None else None,
-            best_params=dict(best.params) if best is not None else None,
-            best_trial=best.number if best is not None else None,
-            best_run_id=best.user_attrs.get(RUN_ATTR) if best is not None else None,
-            pareto_size=pareto,
-            parent_run_id=int(parent) if parent is not None else None,
-            status=status,
-            started_at=min((t.datetime_start for t in trials if t.datetime_start), default=None),
-            user_attrs=attrs,
-        )
-
-    def trials(self, name: str) -> list[TrialInfo]:
-        study = load_study(self.storage, name)
-        return [
-            TrialInfo(
-                number=t.number,
-                state=t.state.name,
-                values=tuple(t.values) if t.values is not None else None,
-                params=dict(t.params),
-                run_id=t.user_attrs.get(RUN_ATTR),
-                started_at=t.datetime_start,
-                ended_at=t.datetime_complete,
-                intermediate=dict(t.intermediate_values),
-                retried_from=t.system_attrs.get(RETRY_ATTR),
-            )
-            for t in study.get_trials(deepcopy=False)
-        ]
-
-    def trials_frame(self, name: str) -> Any:
-        """Optuna's own trials table (``Study.trials_dataframe``) with the run ids."""
-        study = load_study(self.storage, name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = study.trials_dataframe(attrs=_FRAME_ATTRS, multi_index=False)
-        return frame
-
-    def export_csv(self, name: str, path: Any) -> int:
-        """Write the trials as CSV; returns the number of rows."""
-        from pathlib import Path
-
-        frame = self.trials_frame(name)
-        target = Path(path)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_csv(target, index=False)
-        except OSError as exc:
-            raise InvalidInput(f"Cannot write {target}: {exc.strerror or exc}.") from exc
-        return len(frame)
-
-    def plot(self, name: str, kind: str = "history", fmt: str = "png", **options: Any) -> bytes:
-        """One of Optuna's matplotlib plots of the study, as PNG or SVG bytes."""
-        from app.core.tuning.plots import render
-
-        study = load_study(self.storage, name)
-        return render(study, kind, fmt, **options)
 
     def plan(self, name: str) -> StudyPlan:
         study = load_study(self.storage, name)
@@ -427,50 +476,24 @@ class TuningService:
         return out
 
 
-_FRAME_ATTRS = (
-    "number",
-    "value",
-    "datetime_start",
-    "datetime_complete",
-    "duration",
-    "params",
-    "user_attrs",
-    "state",
-)
+class _UpdatesOnly:
+    """The study's progress for the work after its trials: updates pass, a stop does not
+    interrupt (a stopped study still saves its best model)."""
+
+    cancelled = False
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def update(self, fraction: float | None = None, status: str | None = None) -> None:
+        self._progress.update(fraction, status)
+
+    def check_cancelled(self) -> None:
+        return None
 
 
-class _Reporter:
-    """Turns the study's state into progress: fraction of the budget (or time), best value."""
+def _optuna_verbosity() -> int:
+    """The parent's Optuna log level, for its workers (the CLI quiets Optuna unless asked)."""
+    import optuna
 
-    def __init__(
-        self,
-        service: TuningService,
-        name: str,
-        budget: int | None,
-        deadline: float | None,
-        progress: Progress,
-    ) -> None:
-        self.service, self.name, self.budget, self.deadline = service, name, budget, deadline
-        self.progress = progress
-        self.t0 = time.time()
-        self._study: Any = None
-
-    def report(self) -> None:
-        if self._study is None:
-            self._study = load_study(self.service.storage, self.name)
-        trials = self._study.get_trials(deepcopy=False)
-        summary = self.service._summarize(self._study, trials)
-        ended = taken(trials) - summary.counts.get("RUNNING", 0) - summary.counts.get("WAITING", 0)
-        if self.budget:
-            fraction = ended / self.budget
-        elif self.deadline:
-            fraction = (time.time() - self.t0) / max(1e-9, self.deadline - self.t0)
-        else:
-            fraction = None
-        status = f"{max(0, ended)} trial(s)"
-        if summary.best_values is not None:
-            if len(summary.best_values) == 1:
-                status += f", best {summary.objectives[0]} {summary.best_values[0]:.4f}"
-            else:
-                status += f", Pareto front of {summary.pareto_size}"
-        self.progress.update(None if fraction is None else min(1.0, fraction), status)
+    return optuna.logging.get_verbosity()
