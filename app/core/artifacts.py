@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -59,6 +60,41 @@ def sha256_file(path: Path, chunk: int = _CHUNK) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+#: SHA-256 of the files this process has hashed, by the file's identity (see ``hash_once``)
+_HASHED: dict[tuple[str, int, int, int, int], str] = {}
+_HASHED_LOCK = threading.Lock()
+
+
+def hash_once(path: Path) -> str:
+    """SHA-256 of ``path``, computed once per process while the file stays the same.
+
+    The file's identity is its path, size, inode, modification and change times: any write
+    changes the change time (which no user can set back), so a byte flipped after the first
+    read is hashed again. Reading a large snapshot ten times in one process costs one hash.
+    """
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    with _HASHED_LOCK:
+        known = _HASHED.get(key)
+    if known is not None:
+        return known
+    actual = sha256_file(path)
+    with _HASHED_LOCK:
+        _HASHED[key] = actual
+    return actual
+
+
+def changed_file(
+    what: str, path: Path, expected: str, actual: str, *, remedy: str
+) -> TamperedArtifact:
+    """The one message for a stored file whose bytes no longer match its recorded hash."""
+    return TamperedArtifact(
+        f"{what} ({path}) was changed after it was stored "
+        f"(SHA-256 {actual[:12]}… instead of {expected[:12]}…). It was not loaded.",
+        hint=f"{remedy}; the refusal is in the audit log.",
+    )
 
 
 @dataclass(frozen=True)

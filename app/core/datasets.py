@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -24,8 +25,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.artifacts import ArtifactStore, PendingArtifact, sha256_file
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.artifacts import (
+    ArtifactStore,
+    PendingArtifact,
+    changed_file,
+    hash_once,
+    sha256_file,
+)
+from app.core.errors import Conflict, InvalidInput, ModelDeskError, NotFound
 from app.core.progress import NullProgress, Progress, SubProgress
 from app.core.schema import ColumnInfo, infer_schema
 from app.core.store import Store
@@ -468,7 +475,49 @@ class DatasetService:
             return DatasetVersion.from_row(row, row.dataset.name)
 
     def snapshot_path(self, version: DatasetVersion) -> Path:
-        return self.artifacts.path_for(version.snapshot_sha256)
+        """The version's Parquet snapshot, after checking it still hashes to its SHA-256.
+
+        Every reader (training, export, profiling, recipes, monitoring) comes through here,
+        so a changed byte is refused before any value is used. The hash is computed once per
+        process while the file is unchanged (``hash_once``); a mismatch is logged in the
+        audit trail, as a refused model file is.
+        """
+        sha = version.snapshot_sha256
+        path = self.artifacts.path_for(sha)
+        try:
+            actual = hash_once(path)
+        except FileNotFoundError:
+            raise NotFound(
+                f"The snapshot of {version.ref} is missing from {self.artifacts.root}.",
+                hint="The artifact folder was moved or cleaned; add the file again.",
+            ) from None
+        if actual != sha:
+            self._log_refusal(version, path, actual)
+            raise changed_file(
+                f"The snapshot of dataset {version.ref}",
+                path,
+                sha,
+                actual,
+                remedy="Restore the file from a backup or add the data again",
+            )
+        return path
+
+    def _log_refusal(self, version: DatasetVersion, path: Path, actual: str) -> None:
+        from app.core.registry import audit
+
+        details = {
+            "expected_sha256": version.snapshot_sha256,
+            "actual_sha256": actual,
+            "path": str(path),
+        }
+        try:
+            self.store.write(
+                lambda s: audit.append(
+                    s, "artifact.load_refused", f"dataset:{version.ref}", details
+                )
+            )
+        except ModelDeskError as exc:  # a store that cannot log must still refuse the file
+            logging.getLogger(__name__).warning("Could not log the refused snapshot: %s", exc)
 
     def load_table(
         self, version: DatasetVersion | str, *, columns: list[str] | None = None
@@ -478,13 +527,7 @@ class DatasetService:
 
         if isinstance(version, str):
             version = self.resolve(version)
-        path = self.snapshot_path(version)
-        if not path.exists():
-            raise NotFound(
-                f"The snapshot of {version.ref} is missing from {self.artifacts.root}.",
-                hint="The artifact folder was moved or cleaned; add the file again.",
-            )
-        return pq.read_table(path, columns=columns, memory_map=True)
+        return pq.read_table(self.snapshot_path(version), columns=columns, memory_map=True)
 
     # -- changes ---------------------------------------------------------------------------
 
