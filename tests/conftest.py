@@ -4,11 +4,14 @@ PostgreSQL server ci/postgres.sh starts (for SQL sources and a team store)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The user's config folder holds the audit key and anchors: tests never touch the real one.
+os.environ.setdefault("MODELDESK_CONFIG_DIR", tempfile.mkdtemp(prefix="modeldesk-config-"))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import StoreBusy, StoreUnavailable
 from app.core.paths import artifacts_dir_for, sqlite_path
+from app.core.store.guards import ensure_append_only
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
@@ -55,6 +56,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
+            self.restored_guards = ensure_append_only(self.engine)
 
     # -- opening ---------------------------------------------------------------------------
 
