@@ -135,3 +135,67 @@ def test_concurrent_starters_migrate_once(tmp_path: Path) -> None:
 
 def _open_store(url: str) -> None:
     Store(url).dispose()
+
+
+# -- an emptied or damaged database file -----------------------------------------------------
+
+
+def _real_store(tmp_path: Path) -> Path:
+    """A store with a dataset in it (so its artifact folder holds a snapshot)."""
+    import pyarrow as pa
+
+    from app.bootstrap import build_services
+
+    db = tmp_path / "store" / "md.db"
+    services = build_services(f"sqlite:///{db}")
+    services.datasets.add_table(pa.table({"a": list(range(500))}), name="t", source_kind="test")
+    services.close()
+    return db
+
+
+def _cli(capsys, db: Path) -> tuple[int, list[str]]:
+    from app.cli import main
+
+    capsys.readouterr()
+    code = main(["datasets", "list", "--store", f"sqlite:///{db}"])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_an_empty_database_file_is_refused_not_taken_for_a_new_store(
+    tmp_path: Path, capsys
+) -> None:
+    db = _real_store(tmp_path)
+    db.write_bytes(b"")
+    with pytest.raises(StoreUnavailable) as info:
+        Store(f"sqlite:///{db}")
+    message = str(info.value)
+    assert f"{db} is empty (0 bytes)" in message
+    assert str(tmp_path / "store" / "artifacts") in message and "1 stored file" in message
+    assert "move the folder" in message
+    assert db.stat().st_size == 0  # left as it was: nothing was created in it
+    code, err = _cli(capsys, db)
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: ") and "empty" in err[0]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_database_file_says_so_and_how_to_restore_it(
+    tmp_path: Path, capsys, damage: str
+) -> None:
+    db = _real_store(tmp_path)
+    data = db.read_bytes()
+    db.write_bytes(b"not a database " * 100 if damage == "garbage" else data[: len(data) // 3])
+    with pytest.raises(StoreUnavailable) as info:
+        Store(f"sqlite:///{db}")
+    message = str(info.value)
+    assert f"{db} is damaged" in message
+    assert "backup" in message and ".recover" in message
+    assert "sqlalche" not in message and "sqlite3." not in message and "[SQL" not in message
+    code, err = _cli(capsys, db)
+    assert code == 1 and len(err) == 1 and "is damaged" in err[0], err
+
+
+def test_a_new_store_file_is_never_seen_empty(tmp_path: Path) -> None:
+    db = tmp_path / "fresh" / "md.db"
+    Store(f"sqlite:///{db}").dispose()
+    assert db.stat().st_size > 0
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(".")) == []

@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import StoreBusy, StoreUnavailable
 from app.core.paths import artifacts_dir_for, sqlite_path
 from app.core.store.guards import ensure_append_only
+from app.core.store.health import check_database_file, damage_reported, store_error
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
@@ -52,11 +53,14 @@ class Store:
         if self.db_path is not None:
             self._prepare_folder(self.db_path.parent)
         self._prepare_folder(self.artifacts_dir)
+        if self.db_path is not None:
+            check_database_file(self.db_path, self.artifacts_dir)
         self.engine = self._create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
-            self.migrate()
-            self.restored_guards = ensure_append_only(self.engine)
+            with damage_reported(self.db_path):
+                self.migrate()
+                self.restored_guards = ensure_append_only(self.engine)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -129,6 +133,12 @@ class Store:
                     hint="Try again in a moment.",
                 ) from exc
             raise StoreUnavailable(f"The store failed: {exc.orig}.") from exc
+        except DatabaseError as exc:
+            session.rollback()
+            error = store_error(exc, self.db_path)
+            if error is None:
+                raise
+            raise error from exc
         except BaseException:
             session.rollback()
             raise
