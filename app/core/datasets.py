@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.artifacts import (
@@ -389,13 +388,7 @@ class DatasetService:
             s.flush()
             return DatasetVersion.from_row(row, name)
 
-        for attempt in range(5):
-            try:
-                return self.store.write(insert)
-            except IntegrityError:  # a racing writer took the version number; count again
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        return self.store.write(insert, recount=4)  # a racing writer took the number
 
     def _has_version_of_size(self, name: str, size: int) -> bool:
         with self.store.session() as s:

@@ -199,3 +199,60 @@ def test_a_new_store_file_is_never_seen_empty(tmp_path: Path) -> None:
     Store(f"sqlite:///{db}").dispose()
     assert db.stat().st_size > 0
     assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(".")) == []
+
+
+# -- read sessions and the write helper ------------------------------------------------------
+
+
+def test_a_write_inside_a_read_session_fails_loudly_under_tests(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, select
+
+    from app.core.store.models import DatasetRow
+    from app.core.store.read_only import STRICT_ENV, WriteInReadSession
+
+    store = Store(f"sqlite:///{tmp_path / 'ro.db'}")
+    now = datetime.now(UTC)
+    with pytest.raises(WriteInReadSession, match="DatasetRow"), store.session() as s:
+        s.add(DatasetRow(name="lost", description="", created_at=now))
+        s.flush()
+    with pytest.raises(WriteInReadSession, match="without flushing"), store.session() as s:
+        s.add(DatasetRow(name="lost", description="", created_at=now))
+    with pytest.raises(WriteInReadSession, match="DELETE"), store.session() as s:
+        s.execute(delete(DatasetRow))
+    monkeypatch.setenv(STRICT_ENV, "0")  # the product: rolled back, as documented
+    with store.session() as s:
+        s.add(DatasetRow(name="lost", description="", created_at=now))
+    with store.session() as s:
+        assert s.scalars(select(DatasetRow.name)).all() == []
+    store.dispose()
+
+
+def test_write_counts_again_when_a_racing_writer_took_the_number(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.store.models import DatasetRow
+
+    store = Store(f"sqlite:///{tmp_path / 'race.db'}")
+    now = datetime.now(UTC)
+    store.write(lambda s: s.add(DatasetRow(name="d1", description="", created_at=now)))
+    attempts = []
+
+    def insert_next(s) -> str:
+        n = (s.scalar(select(func.count()).select_from(DatasetRow)) or 0) + len(attempts)
+        attempts.append(n)
+        name = "d1" if len(attempts) == 1 else f"d{n + 1}"  # the first try collides
+        s.add(DatasetRow(name=name, description="", created_at=now))
+        s.flush()
+        return name
+
+    assert store.write(insert_next, recount=2) == "d3" and len(attempts) == 2
+    with pytest.raises(IntegrityError):
+        store.write(lambda s: s.add(DatasetRow(name="d1", description="", created_at=now)))
+    store.dispose()

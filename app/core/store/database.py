@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import StoreBusy, StoreUnavailable
 from app.core.paths import artifacts_dir_for, sqlite_path
+from app.core.store import read_only
 from app.core.store.guards import ensure_append_only
 from app.core.store.health import check_database_file, damage_reported, store_error
 
@@ -119,11 +120,16 @@ class Store:
         if write and self.is_sqlite:
             bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         session = self._sessions(bind=bind)
+        strict = not write and read_only.enforced()
+        if strict:
+            read_only.guard(session)
         try:
             yield session
             if write:
                 session.commit()
             else:
+                if strict:
+                    read_only.check(session)
                 session.rollback()
         except OperationalError as exc:
             session.rollback()
@@ -145,21 +151,28 @@ class Store:
         finally:
             session.close()
 
-    def write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def write(self, fn: Any, *args: Any, recount: int = 0, **kwargs: Any) -> Any:
         """Run ``fn(session, *args)`` in a write session, retrying briefly if SQLite is locked.
 
         Only the lock is retried, with jitter, a bounded number of times: anything else is a
-        real error and must surface at once.
+        real error and must surface at once. ``recount`` > 0 also runs ``fn`` again (up to
+        that many times) when it hit a unique constraint, for writers that number things
+        ("the next version"): a racing writer took the number, so count again.
         """
-        for attempt in range(_LOCKED_RETRIES):
+        locked = conflicts = 0
+        while True:
             try:
                 with self.session(write=True) as s:
                     return fn(s, *args, **kwargs)
             except StoreBusy:
-                if attempt == _LOCKED_RETRIES - 1:
+                locked += 1
+                if locked == _LOCKED_RETRIES:
                     raise
-                time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
-        raise AssertionError("unreachable")
+                time.sleep(random.uniform(0.05, 0.25) * locked)
+            except IntegrityError:
+                conflicts += 1
+                if conflicts > recount:
+                    raise
 
     # -- schema ----------------------------------------------------------------------------
 
