@@ -32,6 +32,7 @@ from app.core.artifacts import (
     sha256_file,
 )
 from app.core.errors import Conflict, InvalidInput, ModelDeskError, NotFound
+from app.core.fsutil import atomic_write, check_folder
 from app.core.progress import NullProgress, Progress, SubProgress
 from app.core.schema import ColumnInfo, infer_schema
 from app.core.store import Store
@@ -582,23 +583,13 @@ class DatasetService:
                 f"Cannot export to '{dest.name}': unknown format '{suffix or '(none)'}'.",
                 hint="Use one of " + ", ".join(EXPORT_FORMATS) + ".",
             )
-        if not dest.parent.exists():
-            raise InvalidInput(f"The folder {dest.parent} does not exist.")
+        check_folder(dest)
         progress.update(0.1, f"Reading {version.ref}")
         table = self.load_table(version)
         progress.check_cancelled()
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-        try:
-            progress.update(0.4, f"Writing {dest.name}")
+        progress.update(0.4, f"Writing {dest.name}")
+        with atomic_write(dest) as tmp:
             _write_table(table, tmp, suffix)
-            os.replace(tmp, dest)
-        except OSError as exc:
-            raise InvalidInput(
-                f"Could not write {dest}: {exc.strerror or exc}.",
-                hint="Check the folder's permissions and free space.",
-            ) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
         progress.update(1.0, f"Exported {version.ref} to {dest.name}")
         return dest
 

@@ -31,6 +31,15 @@ def write_failure(
     return error(f"Could not write {path}: {exc.strerror or exc}.", hint=hint)
 
 
+def check_folder(path: Path, error: type[ModelDeskError] = InvalidInput) -> None:
+    """Refuse a destination whose folder does not exist (before any costly work)."""
+    if not path.parent.is_dir():
+        raise error(
+            f"The folder {path.parent} does not exist.",
+            hint="Create it first or choose another destination.",
+        )
+
+
 @contextmanager
 def atomic_write(
     path: str | os.PathLike[str],
@@ -50,11 +59,8 @@ def atomic_write(
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise write_failure(dest, exc, error) from exc
-    elif not dest.parent.is_dir():
-        raise error(
-            f"The folder {dest.parent} does not exist.",
-            hint="Create it first or choose another destination.",
-        )
+    else:
+        check_folder(dest, error)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
     try:
         yield tmp
