@@ -317,7 +317,7 @@ class DatasetService:
         progress: Progress | None = None,
     ) -> IngestResult:
         """A SQL query's result as a new dataset version; the URL is kept password-masked."""
-        from app.core.sources.sql import masked_url, read_query
+        from app.core.readers.sql import masked_url, read_query
 
         progress = progress or NullProgress()
         name = validate_name(name)

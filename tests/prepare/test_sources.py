@@ -157,7 +157,7 @@ def test_a_watched_folder_takes_a_slowly_copied_file_once(services, tmp_path: Pa
 def test_every_credential_form_is_masked(url: str, secrets: list[str]) -> None:
     from urllib.parse import quote, quote_plus
 
-    from app.core.sources.sql import _scrub, masked_url
+    from app.core.readers.sql import _scrub, masked_url
 
     shown = masked_url(url)
     assert "***" in shown
