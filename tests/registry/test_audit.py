@@ -218,11 +218,16 @@ def test_a_chain_recomputed_without_the_key_is_caught(backend_services) -> None:
     assert "plain hash" in report.reason
 
 
-def test_a_forged_appended_entry_is_caught(backend_services) -> None:
+@pytest.mark.parametrize(
+    ("key", "caught"),
+    [(None, "plain hash"), (b"guess" * 8, "no longer matches its signature")],
+    ids=["plain-hash", "guessed-key"],
+)
+def test_a_forged_appended_entry_is_caught(backend_services, key, caught: str) -> None:
     services, db, _ = backend_services
     head = db.rows()[-1]
     at, details = "2030-01-01T00:00:00.000000+00:00", '{"reason":"approved"}'
-    forged = audit.entry_hash(head[7], at, "mallory", "alias.set", "churn@9", details)
+    forged = audit.entry_hash(head[7], at, "mallory", "alias.set", "churn@9", details, key=key)
     db.run(
         "INSERT INTO audit_log (at, actor, action, subject, details, prev_hash, entry_hash) "
         "VALUES (:at, 'mallory', 'alias.set', 'churn@9', :d, :p, :h)",
@@ -233,26 +238,7 @@ def test_a_forged_appended_entry_is_caught(backend_services) -> None:
     )
     report = services.registry.audit_verify()
     assert not report.ok and report.broken_id == head[0] + 1
-    assert "alias.set on churn@9" in report.reason
-
-
-def test_a_forged_entry_with_a_guessed_key_is_caught(backend_services) -> None:
-    services, db, _ = backend_services
-    head = db.rows()[-1]
-    at, details = "2030-01-01T00:00:00.000000+00:00", "{}"
-    forged = audit.entry_hash(
-        head[7], at, "mallory", "model.create", "x", details, key=b"guess" * 8
-    )
-    db.run(
-        "INSERT INTO audit_log (at, actor, action, subject, details, prev_hash, entry_hash) "
-        "VALUES (:at, 'mallory', 'model.create', 'x', :d, :p, :h)",
-        at=at,
-        d=details,
-        p=head[7],
-        h=forged,
-    )
-    report = services.registry.audit_verify()
-    assert not report.ok and "no longer matches its signature" in report.reason
+    assert "alias.set on churn@9" in report.reason and caught in report.reason
 
 
 def test_later_entries_by_this_key_move_the_anchor(backend_services) -> None:
@@ -261,7 +247,7 @@ def test_later_entries_by_this_key_move_the_anchor(backend_services) -> None:
     assert services.registry.audit_verify().ok
     with services.store.session() as s:
         paths = audit.anchor_paths(s)
-        anchor, problem = audit._furthest(paths, audit.audit_key())
+        anchor, problem = audit._furthest(paths, audit.audit_key(), db.rows()[0][7])
     assert problem is None and anchor.entries == 8 and anchor.head_id == db.rows()[-1][0]
 
 
@@ -360,3 +346,32 @@ def test_cli_verify_reports_truncation_and_reanchor_accepts_a_restored_backup(
     assert main(["audit", "verify", "--reanchor", "--store", url]) == 0
     assert "intact (4 entries)" in capsys.readouterr().out
     assert main(["audit", "verify", "--store", url]) == 0
+
+
+def test_a_store_started_afresh_at_the_same_path_is_not_taken_for_a_truncated_one(
+    services, tmp_path
+) -> None:
+    """Moving the folder aside (as the empty-database error advises) and starting again."""
+    from app.bootstrap import build_services
+
+    _fill(services, 5)
+    url, folder = services.store.url, services.store.db_path.parent
+    services.close()
+    folder.rename(tmp_path / "old-store")
+    fresh = build_services(url)
+    try:
+        _fill(fresh, 2)
+        report = fresh.registry.audit_verify()
+        assert report.ok and report.entries == 2
+        _truncate_last(fresh, 1)  # and the new store's own anchor does its work
+        assert "truncated" in fresh.registry.audit_verify().reason
+    finally:
+        fresh.close()
+
+
+def test_an_emptied_log_is_caught(backend_services) -> None:
+    services, db, _ = backend_services
+    db.drop_triggers()
+    db.run("DELETE FROM audit_log")
+    report = services.registry.audit_verify()
+    assert not report.ok and "emptied or rewritten from its first entry" in report.reason

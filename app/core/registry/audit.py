@@ -27,7 +27,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -135,20 +135,21 @@ def anchor_paths(s: Session) -> list[Path]:
 
 @dataclass(frozen=True)
 class Anchor:
-    """How long the chain was when last seen, and to which id plain hashes were allowed."""
+    """How long the chain was when last seen, and to which id plain hashes were allowed.
+
+    ``first_hash`` (the first entry's hash) names the chain: an anchor in the config folder
+    left by an earlier store at the same path (one moved aside to start afresh) is not this
+    chain's and is ignored, then replaced.
+    """
 
     entries: int
     head_id: int
     head_hash: str
     legacy_until: int
+    first_hash: str
 
     def _fields(self) -> dict[str, Any]:
-        return {
-            "entries": self.entries,
-            "head_id": self.head_id,
-            "head_hash": self.head_hash,
-            "legacy_until": self.legacy_until,
-        }
+        return asdict(self)
 
     def mac(self, key: bytes) -> str:
         return hmac.new(key, canonical(self._fields()).encode(), hashlib.sha256).hexdigest()
@@ -170,6 +171,7 @@ def read_anchor(path: Path, key: bytes) -> Anchor | None:
             int(data["head_id"]),
             str(data["head_hash"]),
             int(data["legacy_until"]),
+            str(data["first_hash"]),
         )
         mac = str(data["mac"])
     except FileNotFoundError:
@@ -188,15 +190,35 @@ def write_anchor(path: Path, anchor: Anchor, key: bytes) -> None:
     write_atomically(path, anchor.to_json(key), make_parents=True, error=StoreUnavailable)
 
 
-def _furthest(paths: list[Path], key: bytes) -> tuple[Anchor | None, str | None]:
-    """The anchor that saw the longest chain, or the reason one of them cannot be trusted."""
+def _first_hash(s: Session) -> str:
+    return s.scalar(select(AuditRow.entry_hash).order_by(AuditRow.id).limit(1)) or GENESIS
+
+
+def _furthest(paths: list[Path], key: bytes, first_hash: str) -> tuple[Anchor | None, str | None]:
+    """The anchor of this chain that saw it longest, or the reason one cannot be trusted.
+
+    The copy beside an SQLite file travels with it, so one naming another chain means the
+    log was emptied or rewritten from its first entry; the config folder's copy may be an
+    earlier store's at the same path, and is then ignored (for a server database, whose only
+    copy it is, unless the log is now empty).
+    """
     best = None
-    for path in paths:
+    for i, path in enumerate(paths):
         try:
             found = read_anchor(path, key)
         except _BadAnchor as exc:
             return None, f"The audit anchor {path} was changed or damaged: {exc}"
-        if found is not None and (best is None or found.head_id > best.head_id):
+        if found is None:
+            continue
+        if found.first_hash != first_hash:
+            # beside the file; or a server database's log that is now empty
+            if (i == 0 and len(paths) > 1) or (len(paths) == 1 and first_hash == GENESIS):
+                return None, (
+                    f"The log no longer starts with the entry its anchor {path} records: it "
+                    "was emptied or rewritten from its first entry"
+                )
+            continue
+        if best is None or found.head_id > best.head_id:
             best = found
     return best, None
 
@@ -204,12 +226,13 @@ def _furthest(paths: list[Path], key: bytes) -> tuple[Anchor | None, str | None]
 def _advance(paths: list[Path], new: Anchor, key: bytes, first_legacy: int | None) -> None:
     """Move every anchor forward to ``new`` unless another writer moved it further.
 
-    With no anchor anywhere, one is written only when ``first_legacy`` says it may be.
+    With no anchor of this chain anywhere, one is written only when ``first_legacy`` says
+    it may be (see ``_anchor_after_commit``).
     """
     from filelock import FileLock
 
     with FileLock(str(paths[0]) + ".lock", timeout=30):
-        best, problem = _furthest(paths, key)
+        best, problem = _furthest(paths, key, new.first_hash)
         if problem:
             return  # an edited anchor is evidence: leave it for verify to report
         if best is None:
@@ -220,7 +243,7 @@ def _advance(paths: list[Path], new: Anchor, key: bytes, first_legacy: int | Non
             legacy = best.legacy_until
             if best.head_id >= new.head_id:
                 new = best
-        anchor = Anchor(new.entries, new.head_id, new.head_hash, legacy)
+        anchor = Anchor(new.entries, new.head_id, new.head_hash, legacy, new.first_hash)
         for path in paths:
             write_anchor(path, anchor, key)
 
@@ -279,7 +302,8 @@ def append(
     s.add(row)
     s.flush()
     count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
-    _anchor_after_commit(s, Anchor(count, row.id, digest, 0))
+    first = digest if prev == GENESIS else _first_hash(s)
+    _anchor_after_commit(s, Anchor(count, row.id, digest, 0, first))
     return to_entry(row)
 
 
@@ -296,7 +320,8 @@ def _anchor_after_commit(s: Session, head: Anchor) -> None:
     paths = anchor_paths(s)
     if "audit_first_legacy" not in s.info:
         first: int | None = None
-        if not any(p.exists() for p in paths):
+        best, problem = _furthest(paths, audit_key(), head.first_hash)
+        if best is None and problem is None:
             previous = _previous_id(s, head.head_id)
             legacy = _legacy_prefix_end(s) if previous else 0
             if legacy == previous or len(paths) == 1:
@@ -337,9 +362,10 @@ def reanchor(s: Session) -> Anchor:
     ).first()
     count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
     paths = anchor_paths(s)
-    best, problem = _furthest(paths, key)
+    first = _first_hash(s)
+    best, problem = _furthest(paths, key, first)
     legacy = best.legacy_until if best is not None and not problem else _legacy_prefix_end(s)
-    anchor = Anchor(count, head[0] if head else 0, head[1] if head else GENESIS, legacy)
+    anchor = Anchor(count, head[0] if head else 0, head[1] if head else GENESIS, legacy, first)
     for path in paths:
         write_anchor(path, anchor, key)
     return anchor
@@ -385,7 +411,7 @@ def verify(s: Session, *, anchored: bool = True) -> AuditReport:
     """
     key = audit_key()
     paths = anchor_paths(s)
-    anchor, problem = _furthest(paths, key) if anchored else (None, None)
+    anchor, problem = _furthest(paths, key, _first_hash(s)) if anchored else (None, None)
     if problem:
         return AuditReport(0, 0, f"{problem}. The log's length cannot be vouched for.")
     legacy_until = anchor.legacy_until if anchor else None
