@@ -44,7 +44,8 @@ class Store:
     """One database and its artifact folder.
 
     ``session(write=True)`` is one unit of work: it commits on exit and rolls back on error.
-    Read sessions roll back on exit, so a forgotten write in one never lands silently.
+    Read sessions roll back on exit, so a forgotten write in one never lands silently (and
+    under tests raises: ``read_only``).
     """
 
     def __init__(self, url: str, *, artifacts_dir: Path | None = None, migrate: bool = True):
@@ -58,6 +59,8 @@ class Store:
             check_database_file(self.db_path, self.artifacts_dir)
         self.engine = self._create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: the audit log's guard triggers that were missing at open and were put back
+        self.restored_guards: list[str] = []
         if migrate:
             with damage_reported(self.db_path):
                 self.migrate()
