@@ -4,11 +4,16 @@ PostgreSQL server ci/postgres.sh starts (for SQL sources and a team store)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The user's config folder holds the audit key and anchors: tests never touch the real one.
+os.environ.setdefault("MODELDESK_CONFIG_DIR", tempfile.mkdtemp(prefix="modeldesk-config-"))
+# A write inside a read session raises under tests instead of being silently rolled back.
+os.environ.setdefault("MODELDESK_STRICT_SESSIONS", "1")
 
 
 @pytest.fixture

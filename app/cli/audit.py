@@ -21,6 +21,12 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=log)
 
     p = sub.add_parser("verify", help="check the hash chain; names the first broken entry")
+    p.add_argument(
+        "--reanchor",
+        action="store_true",
+        help="after restoring the store from a backup: accept its current length (only when "
+        "every entry checks out; logged)",
+    )
     add_common(p)
     p.set_defaults(handler=verify)
 
@@ -38,10 +44,16 @@ def log(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def verify(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    report = services.registry.audit_verify()
+    from app.core.registry.audit import KEY_FILE_ENV
+
+    registry = services.registry
+    report = registry.audit_reanchor() if args.reanchor else registry.audit_verify()
     if not report.ok:
+        where = f" at entry {report.broken_id}" if report.broken_id else ""
         raise TamperedArtifact(
-            f"The audit log is broken at entry {report.broken_id}: {report.reason}",
-            hint="Entries from there on cannot be trusted; compare with a backup of the store.",
+            f"The audit log is broken{where}: {report.reason}",
+            hint="Entries from there on cannot be trusted; compare with a backup of the store. "
+            f"Entries written by another user's ModelDesk need that user's audit key "
+            f"(share one key file through {KEY_FILE_ENV}).",
         )
     return report.to_dict(), f"The audit log is intact ({report.entries} entries)."

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from app.cli import add_common
 from app.cli.progress_bar import ProgressBar
 from app.core.errors import InvalidInput
+from app.core.fsutil import write_atomically
 
 DEFAULT_METRICS = ("accuracy", "roc_auc", "r2", "rmse")
 
@@ -275,12 +275,7 @@ def reproduce(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 def export_code(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     code = services.training.export_code(args.run_id, data_path=args.data)
-    out = Path(args.output)
-    if not out.parent.exists():
-        raise InvalidInput(f"The folder {out.parent} does not exist.")
-    tmp = out.with_name(f".{out.name}.part")
-    tmp.write_text(code, encoding="utf-8")
-    tmp.replace(out)
+    out = write_atomically(args.output, code)
     return {"run_id": args.run_id, "path": str(out)}, f"Wrote {out}"
 
 

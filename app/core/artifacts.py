@@ -10,9 +10,11 @@ removes both, so no file survives that no row points to.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -44,6 +46,41 @@ def sha256_file(path: Path, chunk: int = _CHUNK) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+#: SHA-256 of the files this process has hashed, by the file's identity (see ``hash_once``)
+_HASHED: dict[tuple[str, int, int, int, int], str] = {}
+_HASHED_LOCK = threading.Lock()
+
+
+def hash_once(path: Path) -> str:
+    """SHA-256 of ``path``, computed once per process while the file stays the same.
+
+    The file's identity is its path, size, inode, modification and change times: any write
+    changes the change time (which no user can set back), so a byte flipped after the first
+    read is hashed again. Reading a large snapshot ten times in one process costs one hash.
+    """
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    with _HASHED_LOCK:
+        known = _HASHED.get(key)
+    if known is not None:
+        return known
+    actual = sha256_file(path)
+    with _HASHED_LOCK:
+        _HASHED[key] = actual
+    return actual
+
+
+def changed_file(
+    what: str, path: Path, expected: str, actual: str, *, remedy: str
+) -> TamperedArtifact:
+    """The one message for a stored file whose bytes no longer match its recorded hash."""
+    return TamperedArtifact(
+        f"{what} ({path}) was changed after it was stored "
+        f"(SHA-256 {actual[:12]}… instead of {expected[:12]}…). It was not loaded.",
+        hint=f"{remedy}; the refusal is in the audit log.",
+    )
 
 
 @dataclass(frozen=True)
@@ -90,18 +127,15 @@ class ArtifactStore:
         The caller must call ``mark_stored`` inside the transaction that references the
         artifact; until then the row is pending and recovery may remove it.
         """
-        with self.temporary_file() as tmp:
-            try:
+        try:
+            with self.temporary_file() as tmp:
                 with open(tmp, "wb") as fh:
                     produce(fh)
                     fh.flush()
                     os.fsync(fh.fileno())
-            except OSError as exc:
-                raise StoreUnavailable(
-                    f"Could not write to the artifact folder {self.root}: {exc.strerror or exc}.",
-                    hint="Free some disk space or check the folder's permissions.",
-                ) from exc
-            return self._place(tmp, sha256_file(tmp), kind)
+                return self._place(tmp, sha256_file(tmp), kind)
+        except OSError as exc:
+            raise self._unwritable(self.tmp_dir, exc) from exc
 
     def put_bytes(self, data: bytes, *, kind: str) -> PendingArtifact:
         return self.put_file(lambda fh: fh.write(data), kind=kind)
@@ -129,9 +163,29 @@ class ArtifactStore:
         existed = self.store.write(claim)
         if existed and final.exists():
             return PendingArtifact(sha, size, final, existed=True)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        except OSError as exc:  # the claim goes too: nothing is stored half-way
+            if not existed:
+                self.discard(PendingArtifact(sha, size, final, existed=False))
+            raise self._unwritable(final.parent, exc) from exc
         return PendingArtifact(sha, size, final, existed=existed)
+
+    def _unwritable(self, folder: Path, exc: OSError) -> StoreUnavailable:
+        """A shard or the temporary folder that refuses a file: which folder, what to do."""
+        if exc.errno == errno.ENOSPC:
+            hint = f"The disk holding {self.root} is full: free some space and try again."
+        else:
+            hint = (
+                f"Make {folder} writable again for your user (check its permissions and "
+                f"attributes: ls -ld, lsattr -d) and try again."
+            )
+        return StoreUnavailable(
+            f"Could not store a file in the artifact folder {folder}: "
+            f"{exc.strerror or exc}. Nothing was stored.",
+            hint=hint,
+        )
 
     def discard(self, pending: PendingArtifact) -> None:
         """Undo a placed artifact that no committed row will reference (a cancel, a failure)."""

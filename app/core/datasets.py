@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -21,11 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.artifacts import ArtifactStore, PendingArtifact, sha256_file
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.artifacts import (
+    ArtifactStore,
+    PendingArtifact,
+    changed_file,
+    hash_once,
+    sha256_file,
+)
+from app.core.errors import Conflict, InvalidInput, ModelDeskError, NotFound
+from app.core.fsutil import atomic_write, check_folder
 from app.core.progress import NullProgress, Progress, SubProgress
 from app.core.schema import ColumnInfo, infer_schema
 from app.core.store import Store
@@ -310,7 +317,7 @@ class DatasetService:
         progress: Progress | None = None,
     ) -> IngestResult:
         """A SQL query's result as a new dataset version; the URL is kept password-masked."""
-        from app.core.sources.sql import masked_url, read_query
+        from app.core.readers.sql import masked_url, read_query
 
         progress = progress or NullProgress()
         name = validate_name(name)
@@ -382,13 +389,7 @@ class DatasetService:
             s.flush()
             return DatasetVersion.from_row(row, name)
 
-        for attempt in range(5):
-            try:
-                return self.store.write(insert)
-            except IntegrityError:  # a racing writer took the version number; count again
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        return self.store.write(insert, recount=4)  # a racing writer took the number
 
     def _has_version_of_size(self, name: str, size: int) -> bool:
         with self.store.session() as s:
@@ -468,7 +469,49 @@ class DatasetService:
             return DatasetVersion.from_row(row, row.dataset.name)
 
     def snapshot_path(self, version: DatasetVersion) -> Path:
-        return self.artifacts.path_for(version.snapshot_sha256)
+        """The version's Parquet snapshot, after checking it still hashes to its SHA-256.
+
+        Every reader (training, export, profiling, recipes, monitoring) comes through here,
+        so a changed byte is refused before any value is used. The hash is computed once per
+        process while the file is unchanged (``hash_once``); a mismatch is logged in the
+        audit trail, as a refused model file is.
+        """
+        sha = version.snapshot_sha256
+        path = self.artifacts.path_for(sha)
+        try:
+            actual = hash_once(path)
+        except FileNotFoundError:
+            raise NotFound(
+                f"The snapshot of {version.ref} is missing from {self.artifacts.root}.",
+                hint="The artifact folder was moved or cleaned; add the file again.",
+            ) from None
+        if actual != sha:
+            self._log_refusal(version, path, actual)
+            raise changed_file(
+                f"The snapshot of dataset {version.ref}",
+                path,
+                sha,
+                actual,
+                remedy="Restore the file from a backup or add the data again",
+            )
+        return path
+
+    def _log_refusal(self, version: DatasetVersion, path: Path, actual: str) -> None:
+        from app.core.registry import audit
+
+        details = {
+            "expected_sha256": version.snapshot_sha256,
+            "actual_sha256": actual,
+            "path": str(path),
+        }
+        try:
+            self.store.write(
+                lambda s: audit.append(
+                    s, "artifact.load_refused", f"dataset:{version.ref}", details
+                )
+            )
+        except ModelDeskError as exc:  # a store that cannot log must still refuse the file
+            logging.getLogger(__name__).warning("Could not log the refused snapshot: %s", exc)
 
     def load_table(
         self, version: DatasetVersion | str, *, columns: list[str] | None = None
@@ -478,13 +521,7 @@ class DatasetService:
 
         if isinstance(version, str):
             version = self.resolve(version)
-        path = self.snapshot_path(version)
-        if not path.exists():
-            raise NotFound(
-                f"The snapshot of {version.ref} is missing from {self.artifacts.root}.",
-                hint="The artifact folder was moved or cleaned; add the file again.",
-            )
-        return pq.read_table(path, columns=columns, memory_map=True)
+        return pq.read_table(self.snapshot_path(version), columns=columns, memory_map=True)
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -546,23 +583,13 @@ class DatasetService:
                 f"Cannot export to '{dest.name}': unknown format '{suffix or '(none)'}'.",
                 hint="Use one of " + ", ".join(EXPORT_FORMATS) + ".",
             )
-        if not dest.parent.exists():
-            raise InvalidInput(f"The folder {dest.parent} does not exist.")
+        check_folder(dest)
         progress.update(0.1, f"Reading {version.ref}")
         table = self.load_table(version)
         progress.check_cancelled()
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-        try:
-            progress.update(0.4, f"Writing {dest.name}")
+        progress.update(0.4, f"Writing {dest.name}")
+        with atomic_write(dest) as tmp:
             _write_table(table, tmp, suffix)
-            os.replace(tmp, dest)
-        except OSError as exc:
-            raise InvalidInput(
-                f"Could not write {dest}: {exc.strerror or exc}.",
-                hint="Check the folder's permissions and free space.",
-            ) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
         progress.update(1.0, f"Exported {version.ref} to {dest.name}")
         return dest
 

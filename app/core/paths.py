@@ -12,12 +12,22 @@ from pathlib import Path
 
 STORE_ENV = "MODELDESK_STORE"
 ARTIFACTS_ENV = "MODELDESK_ARTIFACTS"
+CONFIG_ENV = "MODELDESK_CONFIG_DIR"
 
 
 def user_data_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("ModelDesk", appauthor=False)
+
+
+def user_config_dir() -> Path:
+    """The user's own settings folder (keys live here), or ``MODELDESK_CONFIG_DIR``."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    from platformdirs import user_config_path
+
+    return user_config_path("ModelDesk", appauthor=False)
 
 
 def default_store_url() -> str:

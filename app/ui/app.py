@@ -60,7 +60,7 @@ def _flag(name: str) -> bool:
 def run_gui(store_url: str | None, files: list[str]) -> int:
     """Open the main window on ``store_url`` and ingest ``files``; returns the exit code."""
     from app import __version__
-    from app.core.errors import StoreUnavailable
+    from app.core.errors import ModelDeskError
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -77,7 +77,7 @@ def run_gui(store_url: str | None, files: list[str]) -> int:
     exit_after_paint = _flag(EXIT_AFTER_PAINT_ENV)
     try:
         services = build_services(store_url)
-    except StoreUnavailable as exc:
+    except ModelDeskError as exc:  # an emptied, damaged or unwritable store: say so, no traceback
         print(f"error: {exc}", file=sys.stderr)
         if not exit_after_paint:
             QMessageBox.critical(

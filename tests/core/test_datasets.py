@@ -164,3 +164,93 @@ def test_bad_file_is_named_and_stores_nothing(services, small_csv, tmp_path, cas
     assert expected in str(err.value)
     assert err.value.hint
     assert store_snapshot(services) == before
+
+
+# -- integrity of snapshots -----------------------------------------------------------------
+
+
+def _iris_csv(tmp_path: Path) -> Path:
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_byte_in_a_snapshot_is_refused_by_every_reader(
+    capsys, store_url: str, tmp_path: Path
+) -> None:
+    """Train, export and profile all refuse it with the model files' message; it is audited."""
+    from app.bootstrap import build_services
+    from app.cli import main
+
+    assert main(["datasets", "add", str(_iris_csv(tmp_path)), "--store", store_url]) == 0
+    services = build_services(store_url)
+    try:
+        v = services.datasets.resolve("iris")
+        _flip_a_byte(services.artifacts.path_for(v.snapshot_sha256))
+    finally:
+        services.close()
+    capsys.readouterr()
+    commands = [
+        ["train", "iris", "-t", "target", "--cv", "2", "--no-plots"],
+        ["datasets", "export", "iris", "-o", str(tmp_path / "out.csv")],
+        ["profile", "iris"],
+    ]
+    for argv in commands:
+        code = main([*argv, "--store", store_url])
+        out, err = capsys.readouterr()
+        lines = err.strip().splitlines()
+        assert code == 1, (argv, out, err)
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err)
+        assert "The snapshot of dataset iris@1" in err and "was changed after it was stored" in err
+        assert "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+    services = build_services(store_url)
+    try:
+        refused = services.registry.audit_log("dataset:iris@1", action="artifact.load_refused")
+        assert len(refused) == len(commands)
+        assert refused[0].details["expected_sha256"] == v.snapshot_sha256
+        assert refused[0].details["actual_sha256"] != v.snapshot_sha256
+        from sqlalchemy import select
+
+        from app.core.store.models import RunRow
+
+        with services.store.session() as s:
+            assert "finished" not in set(s.scalars(select(RunRow.status)))
+    finally:
+        services.close()
+
+
+def test_an_unchanged_snapshot_is_hashed_once_per_process(
+    services, small_csv: Path, monkeypatch
+) -> None:
+    from app.core import artifacts
+
+    v = services.datasets.add_file(small_csv).version
+    calls: list[Path] = []
+    real = artifacts.sha256_file
+
+    def counting(path: Path, *args) -> str:
+        calls.append(Path(path))
+        return real(path, *args)
+
+    monkeypatch.setattr(artifacts, "sha256_file", counting)
+    for _ in range(4):
+        services.datasets.load_table(v, columns=["petal"])
+    services.datasets.export(v, small_csv.with_name("again.parquet"))
+    snapshot = services.artifacts.path_for(v.snapshot_sha256)
+    assert calls.count(snapshot) == 1
+    _flip_a_byte(snapshot)
+    from app.core.errors import TamperedArtifact
+
+    with pytest.raises(TamperedArtifact, match="was changed after it was stored"):
+        services.datasets.load_table(v)
+    assert calls.count(snapshot) == 2

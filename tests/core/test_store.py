@@ -135,3 +135,124 @@ def test_concurrent_starters_migrate_once(tmp_path: Path) -> None:
 
 def _open_store(url: str) -> None:
     Store(url).dispose()
+
+
+# -- an emptied or damaged database file -----------------------------------------------------
+
+
+def _real_store(tmp_path: Path) -> Path:
+    """A store with a dataset in it (so its artifact folder holds a snapshot)."""
+    import pyarrow as pa
+
+    from app.bootstrap import build_services
+
+    db = tmp_path / "store" / "md.db"
+    services = build_services(f"sqlite:///{db}")
+    services.datasets.add_table(pa.table({"a": list(range(500))}), name="t", source_kind="test")
+    services.close()
+    return db
+
+
+def _cli(capsys, db: Path) -> tuple[int, list[str]]:
+    from app.cli import main
+
+    capsys.readouterr()
+    code = main(["datasets", "list", "--store", f"sqlite:///{db}"])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_an_empty_database_file_is_refused_not_taken_for_a_new_store(
+    tmp_path: Path, capsys
+) -> None:
+    db = _real_store(tmp_path)
+    db.write_bytes(b"")
+    with pytest.raises(StoreUnavailable) as info:
+        Store(f"sqlite:///{db}")
+    message = str(info.value)
+    assert f"{db} is empty (0 bytes)" in message
+    assert str(tmp_path / "store" / "artifacts") in message and "1 stored file" in message
+    assert "move the folder" in message
+    assert db.stat().st_size == 0  # left as it was: nothing was created in it
+    code, err = _cli(capsys, db)
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: ") and "empty" in err[0]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_database_file_says_so_and_how_to_restore_it(
+    tmp_path: Path, capsys, damage: str
+) -> None:
+    db = _real_store(tmp_path)
+    data = db.read_bytes()
+    db.write_bytes(b"not a database " * 100 if damage == "garbage" else data[: len(data) // 3])
+    with pytest.raises(StoreUnavailable) as info:
+        Store(f"sqlite:///{db}")
+    message = str(info.value)
+    assert f"{db} is damaged" in message
+    assert "backup" in message and ".recover" in message
+    assert "sqlalche" not in message and "sqlite3." not in message and "[SQL" not in message
+    code, err = _cli(capsys, db)
+    assert code == 1 and len(err) == 1 and "is damaged" in err[0], err
+
+
+def test_a_new_store_file_is_never_seen_empty(tmp_path: Path) -> None:
+    db = tmp_path / "fresh" / "md.db"
+    Store(f"sqlite:///{db}").dispose()
+    assert db.stat().st_size > 0
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(".")) == []
+
+
+# -- read sessions and the write helper ------------------------------------------------------
+
+
+def test_a_write_inside_a_read_session_fails_loudly_under_tests(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, select
+
+    from app.core.store.models import DatasetRow
+    from app.core.store.read_only import STRICT_ENV, WriteInReadSession
+
+    store = Store(f"sqlite:///{tmp_path / 'ro.db'}")
+    now = datetime.now(UTC)
+    with pytest.raises(WriteInReadSession, match="DatasetRow"), store.session() as s:
+        s.add(DatasetRow(name="lost", description="", created_at=now))
+        s.flush()
+    with pytest.raises(WriteInReadSession, match="without flushing"), store.session() as s:
+        s.add(DatasetRow(name="lost", description="", created_at=now))
+    with pytest.raises(WriteInReadSession, match="DELETE"), store.session() as s:
+        s.execute(delete(DatasetRow))
+    monkeypatch.setenv(STRICT_ENV, "0")  # the product: rolled back, as documented
+    with store.session() as s:
+        s.add(DatasetRow(name="lost", description="", created_at=now))
+    with store.session() as s:
+        assert s.scalars(select(DatasetRow.name)).all() == []
+    store.dispose()
+
+
+def test_write_counts_again_when_a_racing_writer_took_the_number(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.store.models import DatasetRow
+
+    store = Store(f"sqlite:///{tmp_path / 'race.db'}")
+    now = datetime.now(UTC)
+    store.write(lambda s: s.add(DatasetRow(name="d1", description="", created_at=now)))
+    attempts = []
+
+    def insert_next(s) -> str:
+        n = (s.scalar(select(func.count()).select_from(DatasetRow)) or 0) + len(attempts)
+        attempts.append(n)
+        name = "d1" if len(attempts) == 1 else f"d{n + 1}"  # the first try collides
+        s.add(DatasetRow(name=name, description="", created_at=now))
+        s.flush()
+        return name
+
+    assert store.write(insert_next, recount=2) == "d3" and len(attempts) == 2
+    with pytest.raises(IntegrityError):
+        store.write(lambda s: s.add(DatasetRow(name="d1", description="", created_at=now)))
+    store.dispose()

@@ -181,7 +181,7 @@ def test_cli_add_sql_masks_the_password(capsys, store_url, tmp_path) -> None:
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["rows"] == 10
-    from app.core.sources import masked_url
+    from app.core.readers.sql import masked_url
 
     assert masked_url("postgresql://u:s3cret@h:5/db") == "postgresql+psycopg://u:***@h:5/db"
 

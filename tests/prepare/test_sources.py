@@ -136,3 +136,78 @@ def test_a_watched_folder_takes_a_slowly_copied_file_once(services, tmp_path: Pa
     versions = services.datasets.get("batches").versions
     assert [v.rows for v in versions] == [5000, 5001]
     assert all(v.source_kind == "file" for v in versions)
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("postgresql://u:s3cret@h:5/db", ["s3cret"]),
+        ("postgresql://u@h/db?password=s3cret&sslmode=require", ["s3cret"]),
+        (
+            "postgresql://u@h/db?PWD=s3cret&api_key=k3y-value&token=t0ken",
+            ["s3cret", "k3y-value", "t0ken"],
+        ),
+        ("postgresql://u:p%40ss%2Fword@h/db?password=second%26one", ["p@ss/word", "second&one"]),
+        (
+            "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BUID%3Dme%3BPWD%3Dodbc-secret",
+            ["odbc-secret"],
+        ),
+    ],
+)
+def test_every_credential_form_is_masked(url: str, secrets: list[str]) -> None:
+    from urllib.parse import quote, quote_plus
+
+    from app.core.readers.sql import _scrub, masked_url
+
+    shown = masked_url(url)
+    assert "***" in shown
+    message = "driver said: " + " | ".join(s for x in secrets for s in (x, quote_plus(x), quote(x)))
+    scrubbed = _scrub(message, url)
+    for secret in secrets:
+        for form in (secret, quote_plus(secret), quote(secret, safe="")):
+            assert form not in shown and form not in scrubbed
+    assert "sslmode=require" in masked_url(url) or "sslmode" not in url
+
+
+@pytest.mark.postgres
+def test_a_password_in_the_query_string_stays_out_of_store_json_and_errors(
+    services, postgres_url: str, capsys
+) -> None:
+    """``?password=`` is libpq's own form; it connects, and is masked everywhere after."""
+    import json
+
+    from sqlalchemy.engine import URL, make_url
+
+    from app.cli import main
+
+    real = make_url(postgres_url)
+    password = real.password
+    assert password
+    url = URL.create(
+        real.drivername, real.username, None, real.host, real.port, real.database,
+        {"password": password},
+    ).render_as_string(hide_password=False)  # fmt: skip
+    assert f"password={password}" in url and f":{password}@" not in url
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS md_qs"))
+        conn.execute(text("CREATE TABLE md_qs AS SELECT g AS id FROM generate_series(1, 50) g"))
+    engine.dispose()
+    capsys.readouterr()
+    store = services.store.url
+    argv = ["datasets", "add-sql", url, "--query", "SELECT * FROM md_qs", "--name", "qs"]
+    assert main([*argv, "--store", store, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert password not in out and password not in err
+    doc = json.loads(out)
+    assert "password=***" in json.dumps(doc)
+    assert password not in _every_stored_text(services)
+    bad = url.replace(password, "wrong-secret-qs")
+    assert (
+        main(["datasets", "add-sql", bad, "--query", "SELECT 1", "--name", "x", "--store", store])
+        == 1
+    )
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "wrong-secret-qs" not in err
+    assert "***" in err

@@ -60,3 +60,33 @@ def test_a_store_that_cannot_be_opened_exits_1_with_the_reason(tmp_path: Path) -
     assert result["code"] == 1  # …and run_gui returned 1
     assert "error: Cannot create the store folder" in done.stderr
     assert "startup: first paint" not in done.stderr
+
+
+def test_an_emptied_store_is_shown_in_a_dialog_not_a_traceback(
+    qtbot, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The 0-byte database refused at start-up: the person reads why in a dialog."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from app.ui.app import EXIT_AFTER_PAINT_ENV, run_gui
+
+    monkeypatch.delenv(EXIT_AFTER_PAINT_ENV, raising=False)
+    db = tmp_path / "store" / "md.db"
+    build_services(f"sqlite:///{db}").close()
+    db.write_bytes(b"")
+    shown: list[str] = []
+
+    def answer() -> None:  # polls until the modal dialog is up, then reads and closes it
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            shown.append(f"{box.windowTitle()}\n{box.text()}")
+            box.accept()
+        else:
+            QTimer.singleShot(50, answer)
+
+    QTimer.singleShot(0, answer)
+    assert run_gui(f"sqlite:///{db}", []) == 1
+    assert len(shown) == 1 and "cannot be opened" in shown[0]
+    assert "is empty (0 bytes)" in shown[0] and "move the folder" in shown[0]
+    assert "Traceback" not in capsys.readouterr().err

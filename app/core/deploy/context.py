@@ -30,6 +30,7 @@ from typing import Any
 from app import __version__
 from app.core.deploy.requirements import RequirementSet
 from app.core.errors import InvalidInput
+from app.core.fsutil import atomic_write
 from app.resources import read_text
 
 IMAGE_USER = "10001:10001"
@@ -183,12 +184,12 @@ def _write_instructions(context: BuildContext) -> None:
 
 def export_tarball(context: BuildContext, archive: Path) -> Path:
     """The context as a .tar.gz (``docker build - < archive`` takes it as it is)."""
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    tmp = archive.with_name(archive.name + ".part")
-    with tarfile.open(tmp, "w:gz", compresslevel=1) as tar:
+    with (
+        atomic_write(archive, make_parents=True) as tmp,
+        tarfile.open(tmp, "w:gz", compresslevel=1) as tar,
+    ):
         for path in sorted(context.folder.iterdir()):
             tar.add(path, arcname=path.name)
-    tmp.replace(archive)
     return archive
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.fsutil import write_atomically
 from app.core.monitoring import history, predlog
 from app.core.monitoring.columns import (
     as_kind,
@@ -481,7 +482,4 @@ class MonitorService:
             if path.suffix.lower() in (".html", ".htm")
             else json.dumps(report.to_dict(), indent=2, default=str)
         )
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return write_atomically(path, text)

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import NotFound
+from app.core.fsutil import write_atomically
 from app.core.profiling.settings import ProfileSettings, settings_key
 from app.core.progress import NullProgress, Progress, SubProgress
 from app.core.store.models import ProfileRow
@@ -285,28 +286,11 @@ class ProfileService:
         progress.update(0.0, "Rendering the report")
         html = render_html(profile.document)
         progress.check_cancelled()
-        return _write_atomically(Path(dest), html.encode("utf-8"))
+        return write_atomically(dest, html.encode("utf-8"))
 
     def export_json(self, profile: Profile, dest: str | os.PathLike[str]) -> Path:
         data = json.dumps(profile.to_dict(), indent=1, allow_nan=False).encode("utf-8")
-        return _write_atomically(Path(dest), data)
-
-
-def _write_atomically(dest: Path, data: bytes) -> Path:
-    if not dest.parent.exists():
-        raise InvalidInput(f"The folder {dest.parent} does not exist.")
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
-    except OSError as exc:
-        raise InvalidInput(
-            f"Could not write {dest}: {exc.strerror or exc}.",
-            hint="Check the folder's permissions and free space.",
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
+        return write_atomically(dest, data)
 
 
 def _few_values(version: DatasetVersion) -> set[str]:

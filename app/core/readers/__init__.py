@@ -16,7 +16,8 @@ split by concern so each piece can be read alone:
   pyarrow's reads report progress and stop on cancel;
 * ``delimited`` — encoding/delimiter/decimal sniffing and the CSV read;
 * ``columnar`` (Parquet, Feather/Arrow IPC), ``excel``, ``json_docs`` (JSON, JSON Lines);
-* ``checks`` — the post-read checks and library errors as messages about the user's file.
+* ``checks`` — the post-read checks and library errors as messages about the user's file;
+* ``sql`` — a SQL query on any SQLAlchemy URL, with every credential masked where shown.
 
 Importing it is cheap: pyarrow, pandas and openpyxl load inside the reads.
 """

@@ -18,7 +18,6 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import InvalidInput, NotFound
 from app.core.progress import NullProgress, Progress, SubProgress
@@ -140,13 +139,7 @@ class RecipeService:
             s.flush()
             return row.id
 
-        for attempt in range(5):
-            try:
-                return self.version_by_id(self.store.write(write))
-            except IntegrityError:  # a racing writer took the number; count again
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        return self.version_by_id(self.store.write(write, recount=4))  # a racer took it
 
     def list(self) -> list[Recipe]:
         with self.store.session() as s:

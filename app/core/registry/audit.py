@@ -1,22 +1,38 @@
 """The tamper-evident audit trail: append in the caller's transaction, verify the chain.
 
-Each entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical
-JSON (when, who, what, on what, details). The database refuses UPDATE and DELETE (triggers
-from migration 0004); an edit made behind its back (triggers dropped, file edited) breaks the
-chain at that entry, and ``verify`` names it. ``prev_hash`` is unique, so two writers that
-raced to the same predecessor would fail rather than fork the chain.
+Each entry's hash is an HMAC-SHA-256, keyed with a secret kept outside the database (the
+user's config folder, ``audit_key``), over the previous entry's hash and the entry's own
+canonical JSON (when, who, what, on what, details). The database refuses UPDATE and DELETE
+(triggers, put back at every open by ``app.core.store.guards``). What someone with the
+database but not the key could still do is caught by ``verify``:
+
+- an edited entry no longer matches its MAC, and one rewritten with a recomputed plain hash
+  (or a forged appended one) is not keyed: both are named;
+- a removed entry breaks the link of the next one;
+- removed *last* entries leave a chain that links: the **anchor**, a file outside the
+  database holding the count and head of the chain under the same key (beside an SQLite
+  file; in the config folder for a server database), says how long the log was.
+
+Entries written before the key existed (older ModelDesk) carry a plain SHA-256; they are
+accepted only up to the id the anchor recorded when it was first written. ``prev_hash`` is
+unique, so two writers that raced to the same predecessor fail rather than fork the chain.
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.registry.entities import AuditEntry, AuditReport
@@ -25,6 +41,9 @@ from app.core.store.models_registry import AuditRow
 GENESIS = "0" * 64
 #: an arbitrary constant key for PostgreSQL's transaction-scoped advisory lock
 _PG_LOCK_KEY = 61_2024
+#: a shared key file for a team store (every member's ModelDesk must sign with the same key)
+KEY_FILE_ENV = "MODELDESK_AUDIT_KEY_FILE"
+_KEYS: dict[Path, bytes] = {}
 
 
 def canonical(value: Any) -> str:
@@ -32,11 +51,214 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, details: str) -> str:
+def _message(prev_hash: str, at: str, actor: str, action: str, subject: str, details: str) -> bytes:
     body = canonical(
         {"at": at, "actor": actor, "action": action, "subject": subject, "details": details}
     )
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    return f"{prev_hash}\n{body}".encode()
+
+
+def entry_hash(
+    prev_hash: str,
+    at: str,
+    actor: str,
+    action: str,
+    subject: str,
+    details: str,
+    *,
+    key: bytes | None = None,
+) -> str:
+    """The entry's MAC under ``key``; without a key the plain SHA-256 older versions wrote."""
+    message = _message(prev_hash, at, actor, action, subject, details)
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+# -- the key and the anchor, outside the database ------------------------------------------
+
+
+def key_path() -> Path:
+    from app.core.paths import user_config_dir
+
+    explicit = os.environ.get(KEY_FILE_ENV)
+    return Path(explicit) if explicit else user_config_dir() / "audit.key"
+
+
+def audit_key() -> bytes:
+    """This user's audit key, created (readable by the user alone) on first use."""
+    path = key_path()
+    if path in _KEYS:
+        return _KEYS[path]
+    from app.core.errors import StoreUnavailable
+
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it a moment ago: read theirs
+            else:
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(secrets.token_hex(32) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        raw = path.read_text(encoding="ascii").strip()
+        key = bytes.fromhex(raw)
+    except (OSError, ValueError) as exc:
+        raise StoreUnavailable(
+            f"The audit key {path} cannot be read or created ({exc}).",
+            hint=f"Check the folder's permissions, or point {KEY_FILE_ENV} at a key file.",
+        ) from exc
+    if len(key) < 16:
+        raise StoreUnavailable(
+            f"The audit key {path} is too short to be a key.",
+            hint="Restore it from a backup; without it the audit log cannot be verified.",
+        )
+    _KEYS[path] = key
+    return key
+
+
+def anchor_paths(s: Session) -> list[Path]:
+    """Where the anchor is kept: beside an SQLite file (it travels with the store) and in
+    the user's config folder, one per store (so removing the one beside the file is caught).
+    A server database has only the second: each machine anchors what it saw."""
+    from app.core.paths import sqlite_path, user_config_dir
+
+    url = s.get_bind().engine.url
+    db = sqlite_path(url.render_as_string(hide_password=False))
+    identity = str(db.resolve()) if db is not None else url.render_as_string(hide_password=True)
+    mine = user_config_dir() / "audit-anchors" / hashlib.sha256(identity.encode()).hexdigest()[:20]
+    return [db.with_name(db.name + ".audit-anchor"), mine] if db is not None else [mine]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """How long the chain was when last seen, and to which id plain hashes were allowed.
+
+    ``first_hash`` (the first entry's hash) names the chain: an anchor in the config folder
+    left by an earlier store at the same path (one moved aside to start afresh) is not this
+    chain's and is ignored, then replaced.
+    """
+
+    entries: int
+    head_id: int
+    head_hash: str
+    legacy_until: int
+    first_hash: str
+
+    def _fields(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def mac(self, key: bytes) -> str:
+        return hmac.new(key, canonical(self._fields()).encode(), hashlib.sha256).hexdigest()
+
+    def to_json(self, key: bytes) -> str:
+        return json.dumps({**self._fields(), "mac": self.mac(key)}, indent=1) + "\n"
+
+
+class _BadAnchor(Exception):
+    pass
+
+
+def read_anchor(path: Path, key: bytes) -> Anchor | None:
+    """The anchor at ``path``; None when there is none; ``_BadAnchor`` when it was edited."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        anchor = Anchor(
+            int(data["entries"]),
+            int(data["head_id"]),
+            str(data["head_hash"]),
+            int(data["legacy_until"]),
+            str(data["first_hash"]),
+        )
+        mac = str(data["mac"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _BadAnchor(f"it cannot be read ({exc})") from exc
+    if not hmac.compare_digest(mac, anchor.mac(key)):
+        raise _BadAnchor("its content does not match its MAC under this user's audit key")
+    return anchor
+
+
+def write_anchor(path: Path, anchor: Anchor, key: bytes) -> None:
+    from app.core.errors import StoreUnavailable
+    from app.core.fsutil import write_atomically
+
+    write_atomically(path, anchor.to_json(key), make_parents=True, error=StoreUnavailable)
+
+
+def _first_hash(s: Session) -> str:
+    return s.scalar(select(AuditRow.entry_hash).order_by(AuditRow.id).limit(1)) or GENESIS
+
+
+def _furthest(paths: list[Path], key: bytes, first_hash: str) -> tuple[Anchor | None, str | None]:
+    """The anchor of this chain that saw it longest, or the reason one cannot be trusted.
+
+    The copy beside an SQLite file travels with it, so one naming another chain means the
+    log was emptied or rewritten from its first entry; the config folder's copy may be an
+    earlier store's at the same path, and is then ignored (for a server database, whose only
+    copy it is, unless the log is now empty).
+    """
+    best = None
+    for i, path in enumerate(paths):
+        try:
+            found = read_anchor(path, key)
+        except _BadAnchor as exc:
+            return None, f"The audit anchor {path} was changed or damaged: {exc}"
+        if found is None:
+            continue
+        if found.first_hash != first_hash:
+            # beside the file; or a server database's log that is now empty
+            if (i == 0 and len(paths) > 1) or (len(paths) == 1 and first_hash == GENESIS):
+                return None, (
+                    f"The log no longer starts with the entry its anchor {path} records: it "
+                    "was emptied or rewritten from its first entry"
+                )
+            continue
+        if best is None or found.head_id > best.head_id:
+            best = found
+    return best, None
+
+
+def _advance(paths: list[Path], new: Anchor, key: bytes, first_legacy: int | None) -> None:
+    """Move every anchor forward to ``new`` unless another writer moved it further.
+
+    With no anchor of this chain anywhere, one is written only when ``first_legacy`` says
+    it may be (see ``_anchor_after_commit``).
+    """
+    from filelock import FileLock
+
+    with FileLock(str(paths[0]) + ".lock", timeout=30):
+        best, problem = _furthest(paths, key, new.first_hash)
+        if problem:
+            return  # an edited anchor is evidence: leave it for verify to report
+        if best is None:
+            if first_legacy is None:
+                return
+            legacy = first_legacy
+        else:
+            legacy = best.legacy_until
+            if best.head_id >= new.head_id:
+                new = best
+        anchor = Anchor(new.entries, new.head_id, new.head_hash, legacy, new.first_hash)
+        for path in paths:
+            write_anchor(path, anchor, key)
+
+
+def _legacy_prefix_end(s: Session) -> int:
+    """The id of the last entry of the log's leading run of plain-hashed entries (0: none)."""
+    last = 0
+    for id_, at, actor, action, subject, details, prev, stored in s.execute(_CHAIN):
+        if entry_hash(prev, at, actor, action, subject, details) != stored:
+            break
+        last = id_
+    return last
+
+
+# -- writing --------------------------------------------------------------------------------
 
 
 def current_actor() -> str:
@@ -44,8 +266,6 @@ def current_actor() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
-        import os
-
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
@@ -58,14 +278,18 @@ def append(
     actor: str | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Add one entry in the session's transaction (so it commits with what it records)."""
+    """Add one entry in the session's transaction (so it commits with what it records).
+
+    After the transaction commits, the anchor moves to the new head (see ``_after_commit``).
+    """
+    key = audit_key()
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     prev = s.scalar(select(AuditRow.entry_hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
     who = actor or current_actor()
     body = canonical(dict(details or {}))
-    digest = entry_hash(prev, at, who, action, subject, body)
+    digest = entry_hash(prev, at, who, action, subject, body, key=key)
     row = AuditRow(
         at=at,
         actor=who,
@@ -77,7 +301,74 @@ def append(
     )
     s.add(row)
     s.flush()
+    count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
+    first = digest if prev == GENESIS else _first_hash(s)
+    _anchor_after_commit(s, Anchor(count, row.id, digest, 0, first))
     return to_entry(row)
+
+
+def _anchor_after_commit(s: Session, head: Anchor) -> None:
+    """Arrange for the anchors to follow ``head`` once (and only if) the transaction commits.
+
+    A store's first anchor is written when the log was empty or held only entries of an
+    older ModelDesk (their plain hashes are accepted up to that point, once). When signed
+    entries exist but no anchor of an SQLite store does, none is made: someone may have
+    removed them to hide a truncation, and ``verify`` says so until ``reanchor`` is run on
+    purpose. (A server database's anchor is per machine: a machine that never saw the log
+    anchors it at its first write.)
+    """
+    paths = anchor_paths(s)
+    if "audit_first_legacy" not in s.info:
+        first: int | None = None
+        best, problem = _furthest(paths, audit_key(), head.first_hash)
+        if best is None and problem is None:
+            previous = _previous_id(s, head.head_id)
+            legacy = _legacy_prefix_end(s) if previous else 0
+            if legacy == previous or len(paths) == 1:
+                first = legacy
+        s.info["audit_first_legacy"] = first
+    s.info["audit_head"] = (paths, head)
+    if not event.contains(s, "after_commit", _after_commit):
+        event.listen(s, "after_commit", _after_commit)
+
+
+def _previous_id(s: Session, head_id: int) -> int:
+    return s.scalar(select(func.max(AuditRow.id)).where(AuditRow.id < head_id)) or 0
+
+
+def _after_commit(s: Session) -> None:
+    import logging
+
+    head_info = s.info.pop("audit_head", None)
+    first = s.info.pop("audit_first_legacy", None)
+    if head_info is None:
+        return
+    paths, head = head_info
+    try:
+        _advance(paths, head, audit_key(), first)
+    except Exception as exc:  # the entry is committed; a lagging anchor only lags
+        logging.getLogger(__name__).warning("Could not update the audit anchor: %s", exc)
+
+
+def reanchor(s: Session) -> Anchor:
+    """Anchor the chain as it is now (after a restore from a backup, or a lost anchor).
+
+    Only after ``verify`` found the entries themselves whole: this takes the current length
+    as the truth from here on (the CLI records that it was done in the log itself).
+    """
+    key = audit_key()
+    head = s.execute(
+        select(AuditRow.id, AuditRow.entry_hash).order_by(AuditRow.id.desc()).limit(1)
+    ).first()
+    count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
+    paths = anchor_paths(s)
+    first = _first_hash(s)
+    best, problem = _furthest(paths, key, first)
+    legacy = best.legacy_until if best is not None and not problem else _legacy_prefix_end(s)
+    anchor = Anchor(count, head[0] if head else 0, head[1] if head else GENESIS, legacy, first)
+    for path in paths:
+        write_anchor(path, anchor, key)
+    return anchor
 
 
 def to_entry(row: AuditRow) -> AuditEntry:
@@ -97,23 +388,38 @@ def to_entry(row: AuditRow) -> AuditEntry:
     )
 
 
-def verify(s: Session) -> AuditReport:
-    """Walk the chain in id order; the first entry that does not check out is reported."""
+# -- verifying ------------------------------------------------------------------------------
+
+_CHAIN = select(
+    AuditRow.id,
+    AuditRow.at,
+    AuditRow.actor,
+    AuditRow.action,
+    AuditRow.subject,
+    AuditRow.details,
+    AuditRow.prev_hash,
+    AuditRow.entry_hash,
+).order_by(AuditRow.id)
+
+
+def verify(s: Session, *, anchored: bool = True) -> AuditReport:
+    """Walk the chain in id order, then hold its end against the anchor.
+
+    The first entry that does not check out is reported; a chain that links but is shorter
+    than the anchor recorded is reported as truncated. ``anchored=False`` checks the entries
+    alone (before ``reanchor``).
+    """
+    key = audit_key()
+    paths = anchor_paths(s)
+    anchor, problem = _furthest(paths, key, _first_hash(s)) if anchored else (None, None)
+    if problem:
+        return AuditReport(0, 0, f"{problem}. The log's length cannot be vouched for.")
+    legacy_until = anchor.legacy_until if anchor else None
     expected_prev = GENESIS
     count = 0
-    rows = s.execute(
-        select(
-            AuditRow.id,
-            AuditRow.at,
-            AuditRow.actor,
-            AuditRow.action,
-            AuditRow.subject,
-            AuditRow.details,
-            AuditRow.prev_hash,
-            AuditRow.entry_hash,
-        ).order_by(AuditRow.id)
-    )
-    for id_, at, actor, action, subject, details, prev, stored in rows:
+    signed_seen = False
+    last_id, at_anchor = 0, None
+    for id_, at, actor, action, subject, details, prev, stored in s.execute(_CHAIN):
         count += 1
         if prev != expected_prev:
             return AuditReport(
@@ -122,12 +428,49 @@ def verify(s: Session) -> AuditReport:
                 f"Entry {id_} does not follow the entry before it: an entry was removed, "
                 "inserted or its hash was changed.",
             )
-        if entry_hash(prev, at, actor, action, subject, details) != stored:
+        signed = entry_hash(prev, at, actor, action, subject, details, key=key)
+        if hmac.compare_digest(signed, stored):
+            signed_seen = True
+        else:
+            plain = entry_hash(prev, at, actor, action, subject, details) == stored
+            allowed = id_ <= legacy_until if legacy_until is not None else not signed_seen
+            if not (plain and allowed):
+                what = (
+                    "it carries a plain hash where ModelDesk signs with its audit key, so it "
+                    "was forged or rewritten outside ModelDesk"
+                    if plain
+                    else "its content no longer matches its signature"
+                )
+                return AuditReport(
+                    count,
+                    id_,
+                    f"Entry {id_} ({action} on {subject}, {at}) was changed after it was "
+                    f"written: {what}.",
+                )
+        expected_prev = stored
+        last_id = id_
+        if anchor is not None and id_ == anchor.head_id:
+            at_anchor = (count, stored)
+    if anchor is not None and at_anchor != (anchor.entries, anchor.head_hash):
+        if at_anchor is None and count < anchor.entries:
             return AuditReport(
                 count,
-                id_,
-                f"Entry {id_} ({action} on {subject}, {at}) was changed after it was written: "
-                "its content no longer matches its hash.",
+                anchor.head_id,
+                f"The log was truncated: it held {anchor.entries} entries up to entry "
+                f"{anchor.head_id}, as its anchor outside the database records, and only "
+                f"{count} remain" + (f" (the last is entry {last_id})." if count else "."),
             )
-        expected_prev = stored
+        return AuditReport(
+            count,
+            anchor.head_id,
+            f"The log was rewritten: entry {anchor.head_id} is not the entry its anchor "
+            f"outside the database records as entry number {anchor.entries}.",
+        )
+    if anchored and anchor is None and signed_seen and len(paths) > 1:
+        return AuditReport(
+            count,
+            last_id,
+            f"The log's anchor ({paths[0]}) is missing, so removed last entries cannot be "
+            "detected.",
+        )
     return AuditReport(count)

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from app.core.store.models import DatasetRow, DatasetVersionRow, ProfileRow
 
 if TYPE_CHECKING:
-    from app.core.registry.service import RegistryService
+    from app.core.registry.entities import AuditEntry, ModelVersion
+    from app.core.store import Store
+    from app.core.tracking import Run
 
 EDITABLE = {
     "intended_use": "Intended use",
@@ -30,13 +32,21 @@ EDITABLE = {
 KEY_PACKAGES = ("scikit-learn", "skops", "numpy", "pandas", "scipy", "pyarrow")
 
 
-def build_card(registry: RegistryService, ref: str) -> dict[str, Any]:
+def build_card(
+    store: Store,
+    v: ModelVersion,
+    *,
+    run: Run | None,
+    lineage: dict[str, Any],
+    audit: list[AuditEntry],
+) -> dict[str, Any]:
+    """The card's dictionary from the version, its run (None when it has none or it was
+    removed), its lineage graph and its audit history; the data part is read from ``store``."""
     from app.core.training.metrics import CV_PREFIX, STD_SUFFIX, TEST_PREFIX
 
-    v = registry.resolve(ref)
     data: dict[str, Any] = {}
     if v.dataset_version_id is not None:
-        with registry.store.session() as s:
+        with store.session() as s:
             row = s.get(DatasetVersionRow, v.dataset_version_id)
             if row is not None:
                 data = {
@@ -70,16 +80,9 @@ def build_card(registry: RegistryService, ref: str) -> dict[str, Any]:
         )
     plots: list[dict[str, str]] = []
     validation = None
-    if v.run_id is not None and registry.tracking is not None:
-        try:
-            run = registry.tracking.get(v.run_id)
-        except Exception:  # the run was removed: the card still describes the version
-            run = None
-        if run is not None:
-            plots = [
-                {"name": a.name, "sha256": a.sha256} for a in run.artifacts if a.kind == "plot"
-            ]
-            validation = run.tags.get("validation")
+    if run is not None:
+        plots = [{"name": a.name, "sha256": a.sha256} for a in run.artifacts if a.kind == "plot"]
+        validation = run.tags.get("validation")
     return {
         "title": f"Model card: {v.ref}",
         "details": {
@@ -110,8 +113,8 @@ def build_card(registry: RegistryService, ref: str) -> dict[str, Any]:
             "packages": {k: v.packages[k] for k in KEY_PACKAGES if k in v.packages},
             "all_packages": len(v.packages),
         },
-        "lineage": registry.lineage(v.ref),
-        "audit": [e.to_dict() for e in registry.audit_log(v.model_name, limit=100)],
+        "lineage": lineage,
+        "audit": [e.to_dict() for e in audit],
     }
 
 

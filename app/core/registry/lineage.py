@@ -2,7 +2,8 @@
 model version → images → deployments, as nodes and edges any client can draw.
 
 Each node names the panel that shows it (``panel``) and the key that panel opens it by
-(``key``), so a click in the graph can open the right place.
+(``key``), so a click in the graph can open the right place. It reads the store and
+nothing else: the caller resolves the version.
 """
 
 from __future__ import annotations
@@ -15,19 +16,19 @@ from app.core.store.models import DatasetRow, DatasetVersionRow, RunRow
 from app.core.store.models_deploy import DeploymentRow, ImageRow
 
 if TYPE_CHECKING:
-    from app.core.registry.service import RegistryService
+    from app.core.registry.entities import ModelVersion
+    from app.core.store import Store
 
 
 def _node(node_id: str, kind: str, label: str, panel: str, key: Any, **extra: Any) -> dict:
     return {"id": node_id, "kind": kind, "label": label, "panel": panel, "key": key, **extra}
 
 
-def lineage(registry: RegistryService, ref: str) -> dict[str, Any]:
-    version = registry.resolve(ref)
+def lineage(store: Store, version: ModelVersion) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, str]] = []
     vid = f"version:{version.id}"
-    with registry.store.session() as s:
+    with store.session() as s:
         upstream: str | None = None
         if version.dataset_version_id is not None:
             row = s.get(DatasetVersionRow, version.dataset_version_id)

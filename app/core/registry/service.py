@@ -140,7 +140,7 @@ class RegistryService:
             description=description,
             tags={str(k): str(v) for k, v in (tags or {}).items()},
         )
-        return self.store.write(self._insert_version, name, fields, None)
+        return self.store.write(self._insert_version, name, fields, None, recount=4)
 
     def _insert_version(
         self, s: Session, name: str, fields: dict[str, Any], pending: Any
@@ -556,17 +556,48 @@ class RegistryService:
         with self.store.session() as s:
             return audit.verify(s)
 
+    def audit_reanchor(self) -> AuditReport:
+        """Accept the log's current length (after a restore from a backup): only when every
+        entry checks out; the re-anchoring is itself logged."""
+        with self.store.session() as s:
+            report = audit.verify(s, anchored=False)
+        if not report.ok:
+            return report
+
+        def write(s: Session) -> None:
+            audit.append(s, "audit.reanchor", "audit", {"entries": report.entries})
+            s.flush()
+
+        self.store.write(write)
+        with self.store.session() as s:
+            audit.reanchor(s)
+            return audit.verify(s)
+
     # -- more (separate modules) -------------------------------------------------------------
 
     def lineage(self, ref: str) -> dict[str, Any]:
         from app.core.registry.lineage import lineage
 
-        return lineage(self, ref)
+        return lineage(self.store, self.resolve(ref))
 
     def card(self, ref: str) -> dict[str, Any]:
         from app.core.registry.card import build_card
+        from app.core.registry.lineage import lineage
 
-        return build_card(self, ref)
+        v = self.resolve(ref)
+        run = None
+        if v.run_id is not None and self.tracking is not None:
+            try:
+                run = self.tracking.get(v.run_id)
+            except NotFound:  # the run was removed: the card still describes the version
+                run = None
+        return build_card(
+            self.store,
+            v,
+            run=run,
+            lineage=lineage(self.store, v),
+            audit=self.audit_log(v.model_name, limit=100),
+        )
 
     def card_markdown(self, ref: str) -> str:
         from app.core.registry.card import render_markdown

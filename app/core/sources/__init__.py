@@ -1,10 +1,9 @@
-"""Sources beyond files: a SQL query on any SQLAlchemy URL, and a watched folder.
+"""Sources that keep producing data: a watched folder whose new files become versions.
 
-Both end in ``DatasetService.add_table`` / ``add_file``, so a source's data becomes dataset
-versions like any dropped file; credentials never reach the store (``masked_url``).
+It ends in ``DatasetService.add_file``, so its data becomes dataset versions like any dropped
+file. (A SQL query is read once, like a file: ``app.core.readers.sql``.)
 """
 
-from app.core.sources.sql import masked_url, read_query
 from app.core.sources.watch import FolderWatcher
 
-__all__ = ["FolderWatcher", "masked_url", "read_query"]
+__all__ = ["FolderWatcher"]

@@ -19,11 +19,14 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import StoreBusy, StoreUnavailable
 from app.core.paths import artifacts_dir_for, sqlite_path
+from app.core.store import read_only
+from app.core.store.guards import ensure_append_only
+from app.core.store.health import check_database_file, damage_reported, store_error
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
@@ -41,7 +44,8 @@ class Store:
     """One database and its artifact folder.
 
     ``session(write=True)`` is one unit of work: it commits on exit and rolls back on error.
-    Read sessions roll back on exit, so a forgotten write in one never lands silently.
+    Read sessions roll back on exit, so a forgotten write in one never lands silently (and
+    under tests raises: ``read_only``).
     """
 
     def __init__(self, url: str, *, artifacts_dir: Path | None = None, migrate: bool = True):
@@ -51,10 +55,16 @@ class Store:
         if self.db_path is not None:
             self._prepare_folder(self.db_path.parent)
         self._prepare_folder(self.artifacts_dir)
+        if self.db_path is not None:
+            check_database_file(self.db_path, self.artifacts_dir)
         self.engine = self._create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: the audit log's guard triggers that were missing at open and were put back
+        self.restored_guards: list[str] = []
         if migrate:
-            self.migrate()
+            with damage_reported(self.db_path):
+                self.migrate()
+                self.restored_guards = ensure_append_only(self.engine)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -113,11 +123,16 @@ class Store:
         if write and self.is_sqlite:
             bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         session = self._sessions(bind=bind)
+        strict = not write and read_only.enforced()
+        if strict:
+            read_only.guard(session)
         try:
             yield session
             if write:
                 session.commit()
             else:
+                if strict:
+                    read_only.check(session)
                 session.rollback()
         except OperationalError as exc:
             session.rollback()
@@ -127,27 +142,40 @@ class Store:
                     hint="Try again in a moment.",
                 ) from exc
             raise StoreUnavailable(f"The store failed: {exc.orig}.") from exc
+        except DatabaseError as exc:
+            session.rollback()
+            error = store_error(exc, self.db_path)
+            if error is None:
+                raise
+            raise error from exc
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
 
-    def write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def write(self, fn: Any, *args: Any, recount: int = 0, **kwargs: Any) -> Any:
         """Run ``fn(session, *args)`` in a write session, retrying briefly if SQLite is locked.
 
         Only the lock is retried, with jitter, a bounded number of times: anything else is a
-        real error and must surface at once.
+        real error and must surface at once. ``recount`` > 0 also runs ``fn`` again (up to
+        that many times) when it hit a unique constraint, for writers that number things
+        ("the next version"): a racing writer took the number, so count again.
         """
-        for attempt in range(_LOCKED_RETRIES):
+        locked = conflicts = 0
+        while True:
             try:
                 with self.session(write=True) as s:
                     return fn(s, *args, **kwargs)
             except StoreBusy:
-                if attempt == _LOCKED_RETRIES - 1:
+                locked += 1
+                if locked == _LOCKED_RETRIES:
                     raise
-                time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
-        raise AssertionError("unreachable")
+                time.sleep(random.uniform(0.05, 0.25) * locked)
+            except IntegrityError:
+                conflicts += 1
+                if conflicts > recount:
+                    raise
 
     # -- schema ----------------------------------------------------------------------------
 

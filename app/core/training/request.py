@@ -212,7 +212,7 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
         )
     recipe, inputs, schema = None, (), version.schema
     if request.recipe:
-        from app.core.recipes.training import plan_recipe
+        from app.core.training.recipe_plan import plan_recipe
 
         recipe, inputs, schema = plan_recipe(request, version, datasets)
     columns, dropped = plan_columns(

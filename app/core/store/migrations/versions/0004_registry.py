@@ -6,46 +6,19 @@ Revises: 0003
 The audit log is made append-only by the database itself: on SQLite two triggers
 ``RAISE(ABORT)`` on UPDATE and DELETE; on PostgreSQL one trigger function refuses UPDATE,
 DELETE and TRUNCATE. Any other dialect gets no trigger and relies on the hash chain alone.
+The statements live in ``app.core.store.guards``, which also puts back a dropped trigger at
+every open.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
+from app.core.store.guards import creation_statements
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
-
-APPEND_ONLY = "audit_log is append-only: entries cannot be changed or deleted"
-
-SQLITE_TRIGGERS = (
-    f"""
-    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END
-    """,
-    f"""
-    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END
-    """,
-)
-
-POSTGRES_TRIGGERS = (
-    f"""
-    CREATE OR REPLACE FUNCTION modeldesk_audit_log_append_only() RETURNS trigger AS $$
-    BEGIN
-        RAISE EXCEPTION '{APPEND_ONLY}';
-    END;
-    $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION modeldesk_audit_log_append_only()
-    """,
-    """
-    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION modeldesk_audit_log_append_only()
-    """,
-)
 
 
 def upgrade() -> None:
@@ -153,9 +126,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_log_action"), "audit_log", ["action"])
     op.create_index("ix_audit_log_subject_id", "audit_log", ["subject", "id"])
 
-    dialect = op.get_bind().dialect.name
-    statements = {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRES_TRIGGERS}.get(dialect, ())
-    for statement in statements:
+    for statement in creation_statements(op.get_bind().dialect.name):
         op.execute(statement)
 
 

@@ -1,13 +1,18 @@
 """A SQL query on any SQLAlchemy URL, read into an Arrow table.
 
 The query runs inside a transaction that is rolled back, so a statement that writes leaves
-nothing behind. The URL is stored and shown only with its password masked
-(``masked_url``); error messages from drivers are scrubbed of it too.
+nothing behind. The URL is stored and shown only with every credential masked
+(``masked_url``: the password and secret query keys such as ``?password=``); error messages
+from drivers are scrubbed of them too. The store never holds the credential, so querying
+again means giving the URL again (or a URL without a password, with the credential in the
+driver's own place: ``~/.pgpass``, ``PGPASSWORD``, a DSN).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
 
 from app.core.errors import InvalidInput
 from app.core.progress import NullProgress, Progress
@@ -39,15 +44,53 @@ def _url(url: str):
     return parsed
 
 
+#: query-string keys whose values are credentials (password=, pwd=, token=, api_key=, sig=…)
+_SECRET_KEY = re.compile(r"pass|pwd|token|secret|key|auth|credential|sig", re.IGNORECASE)
+#: ``KEY=value`` pairs inside a value (an ODBC connection string in ``odbc_connect=``)
+_NESTED = re.compile(
+    r"((?:[A-Za-z_]*(?:pass|pwd|token|secret|key|auth|credential|sig)[A-Za-z_]*)\s*=\s*)"
+    r"(\{[^}]*\}|[^;&]*)",
+    re.IGNORECASE,
+)
+MASK = "***"
+
+
+def _mask_value(key: str, value: str) -> str:
+    if _SECRET_KEY.search(key):
+        return MASK
+    return _NESTED.sub(lambda m: m.group(1) + MASK, value)
+
+
 def masked_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (what the store and audit log keep)."""
-    return _url(url).render_as_string(hide_password=True)
+    """The URL with every credential replaced by ``***``: the password of ``user:pass@``
+    and the values of secret query keys (``?password=``, ``pwd``, ``token``, ``secret``,
+    ``key``…, also inside an ODBC string). This is all the store, the audit log, ``--json``
+    and error messages ever hold; the real URL is used only to connect."""
+    parsed = _url(url)
+    query = {
+        k: tuple(_mask_value(k, x) for x in v) if isinstance(v, tuple) else _mask_value(k, v)
+        for k, v in parsed.query.items()
+    }
+    shown = parsed.set(query=query).render_as_string(hide_password=True)
+    return shown.replace(quote_plus(MASK), MASK).replace(quote(MASK, safe=""), MASK)
+
+
+def _secrets(url: str) -> list[str]:
+    """Every credential in ``url``, as given and as URL-encoded (how a driver may echo it)."""
+    parsed = _url(url)
+    found = [str(parsed.password)] if parsed.password else []
+    for key, value in parsed.query.items():
+        for item in value if isinstance(value, tuple) else (value,):
+            if _SECRET_KEY.search(key):
+                found.append(item)
+            found += [m.group(2) for m in _NESTED.finditer(item)]
+    forms = {f for s in found if s for f in (s, quote_plus(s), quote(s, safe=""))}
+    return sorted(forms, key=len, reverse=True)  # the longest first: no partial leftovers
 
 
 def _scrub(message: str, url: str) -> str:
-    parsed = _url(url)
-    if parsed.password:
-        message = message.replace(str(parsed.password), "***")
+    for secret in _secrets(url):
+        message = message.replace(secret, MASK)
     return message
 
 
@@ -61,7 +104,7 @@ def read_query(url: str, query: str, *, progress: Progress | None = None) -> pa.
     if not query or not query.strip():
         raise InvalidInput("The SQL query is empty.", hint="Give one with --query.")
     parsed = _url(url)
-    shown = parsed.render_as_string(hide_password=True)
+    shown = masked_url(url)
     try:
         engine = create_engine(parsed)
     except (SQLAlchemyError, ImportError) as exc:
