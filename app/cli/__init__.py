@@ -43,6 +43,7 @@ GROUPS = {
     "serve": "app.cli.serve",
     "monitor": "app.cli.monitor",
     "retrain": "app.cli.retrain",
+    "predict": "app.cli.predict",
 }
 
 
