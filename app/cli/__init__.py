@@ -20,7 +20,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-from app import __version__
 from app.core.errors import ModelDeskError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -47,6 +46,19 @@ GROUPS = {
 }
 
 
+class VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from app import __version__
+
+        print(f"modeldesk {__version__}")
+        parser.exit()
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own usage errors exit 2
         self.print_usage(sys.stderr)
@@ -62,7 +74,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="modeldesk", description="ModelDesk: from dataset to deployed model.")
-    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--store", metavar="URL", help="SQLAlchemy URL or SQLite file path")
     parser.add_argument("files", nargs="*", help="files to open in the window")
     return parser
@@ -70,7 +82,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 def build_command_parser(groups: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = Parser(prog="modeldesk", description="ModelDesk: from dataset to deployed model.")
-    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name in groups or GROUPS:
         importlib.import_module(GROUPS[name]).register(commands)
