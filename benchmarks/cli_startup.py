@@ -44,6 +44,7 @@ def build_store(store: Path) -> None:
 
     services = build_services(str(store))
     try:
+        populate(services, 1_000, seed=1)  # run ids 1..1000; the trained run comes after
         for i in range(20):
             table = pa.table({"x": list(range(50)), "y": [j % 2 for j in range(50)], "i": [i] * 50})
             services.datasets.add_table(table, name=f"data{i}", source_kind="benchmark")
@@ -52,7 +53,6 @@ def build_store(store: Path) -> None:
         )
         for i in range(5):
             services.registry.register(run.id, f"model{i}")
-        populate(services, 1_000, seed=1)  # run ids follow the trained one's
     finally:
         services.close()
 
