@@ -3,11 +3,10 @@
 Nothing here is a module-level singleton: each caller gets its own ``Services`` for the store
 it names, which keeps tests independent and lets one process open two stores if it must.
 
-Only the store and its artifact folder are opened up front; every service is built, and its
-module imported, on first use. ``modeldesk runs list`` thus never imports training,
-profiling or dataset code, and a command that never reads runs never pays for the repair of
-runs whose worker died (done when the tracking service is first built, before anyone reads
-a run through it).
+Only the store, its artifact folder and tracking are opened up front (tracking because the
+repair of runs whose worker died belongs to every start); every other service is built, and
+its module imported, on first use, so ``modeldesk runs list`` never imports training,
+profiling or dataset code.
 """
 
 from __future__ import annotations
@@ -19,23 +18,24 @@ from typing import TYPE_CHECKING, Any
 from app.core.artifacts import ArtifactStore
 from app.core.paths import resolve_store_url
 from app.core.store import Store
+from app.core.tracking import TrackingService
 
 if TYPE_CHECKING:
     from app.core.datasets import DatasetService
     from app.core.profiling import ProfileService
-    from app.core.tracking import TrackingService
     from app.core.training.service import TrainingService
 
 
 class Services:
     """The store, its artifacts and the services over them, each built on first use."""
 
-    def __init__(self, store: Store, artifacts: ArtifactStore) -> None:
+    def __init__(self, store: Store, artifacts: ArtifactStore, tracking: TrackingService) -> None:
         self.store = store
         self.artifacts = artifacts
+        self.tracking = tracking
 
     def __repr__(self) -> str:
-        built = [k for k in self.__dict__ if k not in ("store", "artifacts")]
+        built = [k for k in self.__dict__ if k not in ("store", "artifacts", "tracking")]
         return f"Services({self.store.url_for_display}, built={built})"
 
     @cached_property
@@ -43,14 +43,6 @@ class Services:
         from app.core.datasets import DatasetService
 
         return DatasetService(self.store, self.artifacts)
-
-    @cached_property
-    def tracking(self) -> TrackingService:
-        from app.core.tracking import TrackingService
-
-        tracking = TrackingService(self.store, self.artifacts)
-        tracking.fail_stale()  # runs whose worker died while nobody watched
-        return tracking
 
     @cached_property
     def training(self) -> TrainingService:
@@ -106,4 +98,6 @@ def build_services(store_url: str | None = None, *, artifacts_dir: Path | None =
     store = Store(resolve_store_url(store_url), artifacts_dir=artifacts_dir)
     artifacts = ArtifactStore(store)
     artifacts.recover()
-    return Services(store=store, artifacts=artifacts)
+    tracking = TrackingService(store, artifacts)
+    tracking.fail_stale()  # runs whose worker died while nobody watched
+    return Services(store=store, artifacts=artifacts, tracking=tracking)

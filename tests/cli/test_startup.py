@@ -88,7 +88,7 @@ def test_version_does_not_even_import_the_store() -> None:
 
 
 def test_a_dead_workers_run_is_still_failed_when_runs_are_read(services, store_url) -> None:
-    """Tracking is built lazily; building it still repairs runs whose worker died."""
+    """The other services are built lazily; the start still repairs runs whose worker died."""
     code = (
         "from app.bootstrap import build_services\n"
         f"s = build_services({store_url!r})\n"
