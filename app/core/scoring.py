@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from app.core.registry import RegistryService
-    from app.core.scoring_checks import ColumnSpec, RowError
+    from app.core.scoring_checks import RowError
+    from app.serving.schema import ColumnCheck
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 BATCH_ROWS = 100_000
@@ -199,7 +200,9 @@ class _Enough(Exception):
 class _Scorer:
     """Scores batches; collects the rows that cannot be scored (``limit`` 0: stop at once)."""
 
-    def __init__(self, pipeline: Any, specs: list[ColumnSpec], classes: list, limit: int, ref: str):
+    def __init__(
+        self, pipeline: Any, specs: list[ColumnCheck], classes: list, limit: int, ref: str
+    ):
         self.pipeline, self.specs, self.classes = pipeline, specs, classes
         self.limit, self.ref = limit, ref
         self.errors: list[RowError] = []

@@ -1,7 +1,8 @@
 """The model's signature checked against a data file, column by column, on Arrow arrays.
 
-The same rules as the model server (``app/serving/schema.py``), applied to whole columns at
-C speed instead of to the Python values of one request:
+The model server's rules (``app/serving/schema.py``: its column kinds, its reading of the
+fitted encoders, its spelling of categories), applied to whole columns at C speed instead
+of to the Python values of one request:
 
 * a ``number`` column takes numbers and missing values; text that does not read as a
   number marks its row as one that cannot be scored; a column of another type (dates,
@@ -25,8 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.core.errors import InvalidInput
-
-MISSING = "(missing)"  # how the training pipeline's AsCategories names a missing value
+from app.serving.schema import MISSING, ColumnCheck, Signature, category_text
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,9 @@ class RowError:
         return f"row {self.row}: {self.problem}"
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    name: str
-    kind: str  # number | category | date | any
-    allowed: frozenset[str] | None = None  # set only when the encoder rejects unseen values
-
-
-def column_specs(signature: dict[str, Any], pipeline: Any) -> list[ColumnSpec]:
-    """The model's input columns with their kinds (signature first, else the pipeline's)."""
+def column_specs(signature: dict[str, Any], pipeline: Any) -> list[ColumnCheck]:
+    """The model's input columns with the server's kinds (signature first, else the
+    pipeline's own feature names)."""
     columns = list(signature.get("columns") or [])
     if not columns:
         names = getattr(pipeline, "feature_names_in_", None)
@@ -60,30 +54,10 @@ def column_specs(signature: dict[str, Any], pipeline: Any) -> list[ColumnSpec]:
                 hint="Register it from a run trained by ModelDesk, which records its signature.",
             )
         columns = [{"name": str(n)} for n in names]
-    strict = strict_categories(pipeline)
-    return [ColumnSpec(str(c["name"]), _kind(c), strict.get(str(c["name"]))) for c in columns]
+    return Signature(columns, pipeline).columns
 
 
-def _kind(column: dict[str, Any]) -> str:
-    """As the server decides it: the treatment first, then the dtype recorded at training."""
-    treatment = column.get("treatment")
-    if treatment == "numeric":
-        return "number"
-    if treatment in ("onehot", "ordinal"):
-        return "category"
-    if treatment == "date":
-        return "date"
-    dtype = str(column.get("dtype", "")).lower()
-    if dtype.startswith(("int", "uint", "float")):
-        return "number"
-    if dtype.startswith(("bool", "category")):
-        return "category"
-    if dtype.startswith("datetime"):
-        return "date"
-    return "any"
-
-
-def check_columns(table: pa.Table, specs: Sequence[ColumnSpec], source: str, model: str) -> None:
+def check_columns(table: pa.Table, specs: Sequence[ColumnCheck], source: str, model: str) -> None:
     """Refuse a file that lacks a model column or holds one of a type it can never take."""
     names = set(table.column_names)
     missing = [s.name for s in specs if s.name not in names]
@@ -126,7 +100,7 @@ def _type_words(kind: pa.DataType) -> str:
 
 
 def prepare_batch(
-    batch: pa.Table, specs: Sequence[ColumnSpec], first_row: int
+    batch: pa.Table, specs: Sequence[ColumnCheck], first_row: int
 ) -> tuple[pa.Table, np.ndarray, list[RowError]]:
     """The model's columns ready for it, a mask of the rows that can be scored, their errors.
 
@@ -228,41 +202,3 @@ def _add(good: np.ndarray, errors: list[RowError], i: Any, first_row: int, error
 def _short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:40] + "…"
-
-
-def category_text(value: Any) -> str:
-    """How the training pipeline spells a category, so 1, 1.0 and "1" are one value."""
-    if value is None:
-        return MISSING
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, float):
-        if value != value:
-            return MISSING
-        if value.is_integer():
-            return str(int(value))
-    return str(value)
-
-
-def strict_categories(pipeline: Any) -> dict[str, frozenset[str]]:
-    """Column → the categories it accepts, for columns whose encoder rejects the others."""
-    transformer = pipeline
-    steps = getattr(pipeline, "steps", None)
-    if steps:
-        transformer = steps[0][1]
-    out: dict[str, frozenset[str]] = {}
-    for _name, part, cols in getattr(transformer, "transformers_", None) or []:
-        if isinstance(part, str) or not isinstance(cols, list | tuple):
-            continue
-        inner = getattr(part, "steps", None)
-        for step in [s for _, s in inner] if inner else [part]:
-            if hasattr(step, "categories_") and getattr(step, "handle_unknown", None) == "error":
-                for col, cats in zip(cols, step.categories_, strict=False):
-                    out[str(col)] = frozenset(category_text(_plain(c)) for c in cats)
-                break
-    return out
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
