@@ -256,3 +256,42 @@ def test_an_unknown_model_is_not_found(capsys, store_url, model, tmp_path):
     code, _, err = run(capsys, "predict", "nosuch@1", str(source), "-o", str(tmp_path / "o.csv"),
                        "--store", store_url)  # fmt: skip
     assert code == 1 and err.startswith("error: ") and "nosuch" in err
+
+
+def test_a_terminal_sees_a_progress_bar(services, store_url, model, tmp_path):
+    """stderr a terminal (a pseudo-terminal here): tqdm draws the bar; a pipe gets none."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    import app
+
+    source = tmp_path / "new.csv"
+    frame(2000).to_csv(source, index=False)
+    argv = [sys.executable, "-m", "app", "predict", model, str(source), "-o",
+            str(tmp_path / "o.csv"), "--store", store_url]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(app.__file__).resolve().parents[1])}
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real size
+    try:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert proc.wait(timeout=300) == 0
+    finally:
+        os.close(master)
+    assert b"Scoring with churn@1" in drawn and b"%" in drawn
+    piped = subprocess.run(argv, env=env, capture_output=True, timeout=300)
+    assert piped.returncode == 0 and piped.stderr == b""
