@@ -71,7 +71,8 @@ def check_columns(table: pa.Table, specs: Sequence[ColumnCheck], source: str, mo
         )
     for spec in specs:
         kind = table.schema.field(spec.name).type
-        if spec.kind == "number" and not _numberish(kind):
+        trained_on_booleans = spec.dtype.startswith("bool") and pa.types.is_boolean(kind)
+        if spec.kind == "number" and not (_numberish(kind) or trained_on_booleans):
             raise InvalidInput(
                 f"Column '{spec.name}' of {source} holds {_type_words(kind)}; {model} expects "
                 "numbers there.",

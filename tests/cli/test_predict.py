@@ -295,3 +295,15 @@ def test_a_terminal_sees_a_progress_bar(services, store_url, model, tmp_path):
     assert b"Scoring with churn@1" in drawn and b"%" in drawn
     piped = subprocess.run(argv, env=env, capture_output=True, timeout=300)
     assert piped.returncode == 0 and piped.stderr == b""
+
+
+def test_a_column_of_the_wrong_type_is_refused_as_a_whole(capsys, store_url, model, tmp_path):
+    source = tmp_path / "new.csv"
+    data = frame(10).drop(columns="label")
+    data["x1"] = [True, False] * 5
+    data.to_csv(source, index=False)
+    code, stdout, err = run(capsys, "predict", model, str(source), "-o", str(tmp_path / "o.csv"),
+                            "--store", store_url)  # fmt: skip
+    assert code == 1 and stdout == ""
+    (line,) = err.strip().splitlines()
+    assert "Column 'x1' of new.csv holds true/false values; churn@1 expects numbers" in line
