@@ -111,7 +111,7 @@ def score_file(
 ) -> ScoreResult:
     """Score ``source`` with model version ``ref`` into ``output`` (.csv or .parquet)."""
     from app.core.readers import read_table
-    from app.core.scoring_checks import check_columns, column_specs
+    from app.core.scoring_checks import check_columns, check_names, column_specs
 
     started = time.perf_counter()
     progress = progress or NullProgress()
@@ -121,7 +121,16 @@ def score_file(
     _check_destination(output, source, "predictions")
     if errors_path is not None:
         _check_destination(errors_path, source, "error report")
-    data, version = registry.model_bytes(ref)  # refuses a file whose SHA-256 changed
+    version = registry.resolve(ref)
+    table = read_table(source, progress=SubProgress(progress, 0.0, 0.3)).table
+    needed = [str(c["name"]) for c in version.signature.get("columns") or []]
+    check_names(table, needed, source.name, version.ref)  # before the model takes seconds
+    missing_keep = [k for k in keep if k not in table.column_names]
+    if missing_keep:
+        raise InvalidInput(f"{source.name} has no column '{missing_keep[0]}' to keep.")
+    # pinned to the version resolved above (an alias may move meanwhile); the bytes are
+    # refused if their SHA-256 changed
+    data, version = registry.model_bytes(version.ref)
     pipeline = registry.loads(data, version)
     classes = _classes(pipeline, version) if proba else []
     if proba and not classes:
@@ -130,11 +139,7 @@ def score_file(
             hint="Leave out --proba.",
         )
     specs = column_specs(version.signature, pipeline)
-    table = read_table(source, progress=SubProgress(progress, 0.0, 0.3)).table
     check_columns(table, specs, source.name, version.ref)
-    missing_keep = [k for k in keep if k not in table.column_names]
-    if missing_keep:
-        raise InvalidInput(f"{source.name} has no column '{missing_keep[0]}' to keep.")
 
     scorer = _Scorer(pipeline, specs, classes, max_errors if errors_path else 0, version.ref)
     parts = []

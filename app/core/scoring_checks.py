@@ -57,18 +57,22 @@ def column_specs(signature: dict[str, Any], pipeline: Any) -> list[ColumnCheck]:
     return Signature(columns, pipeline).columns
 
 
-def check_columns(table: pa.Table, specs: Sequence[ColumnCheck], source: str, model: str) -> None:
-    """Refuse a file that lacks a model column or holds one of a type it can never take."""
-    names = set(table.column_names)
-    missing = [s.name for s in specs if s.name not in names]
+def check_names(table: pa.Table, needed: Sequence[str], source: str, model: str) -> None:
+    """Refuse a file that lacks a column the model needs (extra columns are ignored)."""
+    present = set(table.column_names)
+    missing = [name for name in needed if name not in present]
     if missing:
-        listed = ", ".join(s.name for s in specs)
         raise InvalidInput(
             f"{source} has no column '{missing[0]}', which {model} needs"
             + (f" (nor {', '.join(repr(m) for m in missing[1:4])})" if len(missing) > 1 else "")
-            + f"; the model takes {len(specs)} columns: {listed}.",
+            + f"; the model takes {len(needed)} columns: {', '.join(needed)}.",
             hint="Rename the file's columns to the model's, or score another file.",
         )
+
+
+def check_columns(table: pa.Table, specs: Sequence[ColumnCheck], source: str, model: str) -> None:
+    """Refuse a file that lacks a model column or holds one of a type it can never take."""
+    check_names(table, [s.name for s in specs], source, model)
     for spec in specs:
         kind = table.schema.field(spec.name).type
         trained_on_booleans = spec.dtype.startswith("bool") and pa.types.is_boolean(kind)
