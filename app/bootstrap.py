@@ -2,35 +2,62 @@
 
 Nothing here is a module-level singleton: each caller gets its own ``Services`` for the store
 it names, which keeps tests independent and lets one process open two stores if it must.
+
+Only the store, its artifact folder and tracking are opened up front (tracking because the
+repair of runs whose worker died belongs to every start); every other service is built, and
+its module imported, on first use, so ``modeldesk runs list`` never imports training,
+profiling or dataset code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.artifacts import ArtifactStore
-from app.core.datasets import DatasetService
 from app.core.paths import resolve_store_url
-from app.core.profiling import ProfileService
 from app.core.store import Store
 from app.core.tracking import TrackingService
-from app.core.training.service import TrainingService
+
+if TYPE_CHECKING:
+    from app.core.datasets import DatasetService
+    from app.core.profiling import ProfileService
+    from app.core.training.service import TrainingService
 
 
-@dataclass
 class Services:
-    store: Store
-    artifacts: ArtifactStore
-    datasets: DatasetService
-    tracking: TrackingService
-    training: TrainingService
-    profiles: ProfileService
+    """The store, its artifacts and the services over them, each built on first use."""
 
-    # The later areas are built on first use: a CLI command or a panel that never touches
-    # them never pays for importing Optuna, the Docker SDK or skl2onnx.
+    def __init__(self, store: Store, artifacts: ArtifactStore, tracking: TrackingService) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.tracking = tracking
+
+    def __repr__(self) -> str:
+        built = [k for k in self.__dict__ if k not in ("store", "artifacts", "tracking")]
+        return f"Services({self.store.url_for_display}, built={built})"
+
+    @cached_property
+    def datasets(self) -> DatasetService:
+        from app.core.datasets import DatasetService
+
+        return DatasetService(self.store, self.artifacts)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        from app.core.training.service import TrainingService
+
+        return TrainingService(self.datasets, self.tracking, self.artifacts, self.store.url)
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        from app.core.profiling import ProfileService
+
+        return ProfileService(self.store, self.artifacts, self.datasets)
+
+    # The later areas: a CLI command or a panel that never touches them never pays for
+    # importing Optuna, the Docker SDK or skl2onnx.
 
     @cached_property
     def registry(self) -> Any:
@@ -90,12 +117,4 @@ def build_services(store_url: str | None = None, *, artifacts_dir: Path | None =
     artifacts.recover()
     tracking = TrackingService(store, artifacts)
     tracking.fail_stale()  # runs whose worker died while nobody watched
-    datasets = DatasetService(store, artifacts)
-    return Services(
-        store=store,
-        artifacts=artifacts,
-        datasets=datasets,
-        tracking=tracking,
-        training=TrainingService(datasets, tracking, artifacts, store.url),
-        profiles=ProfileService(store, artifacts, datasets),
-    )
+    return Services(store=store, artifacts=artifacts, tracking=tracking)

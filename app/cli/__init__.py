@@ -3,7 +3,9 @@
 Contract for scripts: ``--json`` prints exactly one JSON document on stdout and nothing else
 there; errors print one line starting with ``error:`` on stderr (or a JSON error object with
 ``--json``). Exit codes: 0 success, 1 error, 2 usage, 3 a refusal a script should act on
-(a promotion refused by policy, a drift alert).
+(a promotion refused by policy, a drift alert), 141 when stdout's reader went away
+(``--json | head``: nothing more is printed, as with ``cat``). Any other exception is a bug:
+one ``error:`` line naming it and the log file that holds its traceback (``last_resort``).
 
 Each command group is a module in this package exposing ``register(subparsers)``, which adds
 its parsers and sets ``handler=`` on each; a handler takes ``(services, args)`` and returns
@@ -18,7 +20,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-from app import __version__
 from app.core.errors import ModelDeskError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -41,7 +42,21 @@ GROUPS = {
     "serve": "app.cli.serve",
     "monitor": "app.cli.monitor",
     "retrain": "app.cli.retrain",
+    "predict": "app.cli.predict",
 }
+
+
+class VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from app import __version__
+
+        print(f"modeldesk {__version__}")
+        parser.exit()
 
 
 class Parser(argparse.ArgumentParser):
@@ -59,7 +74,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="modeldesk", description="ModelDesk: from dataset to deployed model.")
-    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--store", metavar="URL", help="SQLAlchemy URL or SQLite file path")
     parser.add_argument("files", nargs="*", help="files to open in the window")
     return parser
@@ -67,7 +82,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 def build_command_parser(groups: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = Parser(prog="modeldesk", description="ModelDesk: from dataset to deployed model.")
-    parser.add_argument("--version", action="version", version=f"modeldesk {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name in groups or GROUPS:
         importlib.import_module(GROUPS[name]).register(commands)
@@ -75,7 +90,24 @@ def build_command_parser(groups: Sequence[str] | None = None) -> argparse.Argume
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; no exception leaves here as a traceback (see ``last_resort``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    try:
+        return _run(argv)
+    except BrokenPipeError:  # the reader went away (``--json | head``): end quietly
+        from app.cli.last_resort import quiet_broken_pipe
+
+        return quiet_broken_pipe()
+    except KeyboardInterrupt:
+        return fail(ModelDeskError("Interrupted."), as_json)
+    except Exception as exc:  # a bug: one line for the person, the traceback in a log file
+        from app.cli.last_resort import report_unexpected
+
+        return report_unexpected(exc, argv, as_json)
+
+
+def _run(argv: list[str]) -> int:
     if not argv or argv[0] not in {*GROUPS, "-h", "--help"}:
         args = build_gui_parser().parse_args(argv)
         from app.ui.app import run_gui
@@ -95,19 +127,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             services.close()
     except ModelDeskError as exc:
         return fail(exc, args.json)
-    except KeyboardInterrupt:
-        return fail(ModelDeskError("Interrupted."), args.json)
     if args.json:
         json.dump(payload, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     elif text:
         print(text)
+    sys.stdout.flush()  # a closed pipe shows here, inside main, not at interpreter exit
     return EXIT_OK
 
 
 def fail(exc: ModelDeskError, as_json: bool) -> int:
     if as_json:
-        json.dump(exc.to_dict(), sys.stdout)
-        sys.stdout.write("\n")
+        try:
+            json.dump(exc.to_dict(), sys.stdout)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            from app.cli.last_resort import quiet_broken_pipe
+
+            quiet_broken_pipe()
     print(f"error: {exc}", file=sys.stderr)
     return exc.exit_code

@@ -1,23 +1,34 @@
-"""A progress bar on stderr for long commands, drawn only when stderr is a terminal."""
+"""A progress bar on stderr for long commands, drawn only when stderr is a terminal.
+
+The bar appears at the first report after ``delay`` seconds of work, so a small file scores
+or trains without a flash of bar while a large one shows its progress.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
+from typing import Any
 
 
 class ProgressBar:
     """Implements ``app.core.progress.Progress``; tqdm does the drawing."""
 
-    def __init__(self, label: str) -> None:
-        self._bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=100, desc=label, unit="%", file=sys.stderr, leave=False)
+    def __init__(self, label: str, *, delay: float = 0.5) -> None:
+        self._label = label
+        self._bar: Any = None
+        self._terminal = sys.stderr.isatty()
+        self._show_at = time.monotonic() + delay
 
     def update(self, fraction: float | None = None, status: str | None = None) -> None:
-        if self._bar is None:
+        if not self._terminal:
             return
+        if self._bar is None:
+            if time.monotonic() < self._show_at:
+                return
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=100, desc=self._label, unit="%", file=sys.stderr, leave=False)
         if fraction is not None:
             self._bar.n = round(fraction * 100)
         if status:

@@ -30,6 +30,13 @@ def user_config_dir() -> Path:
     return user_config_path("ModelDesk", appauthor=False)
 
 
+def user_log_dir() -> Path:
+    """The platform's log folder for ModelDesk (``~/.local/state/ModelDesk/log`` on Linux)."""
+    from platformdirs import user_log_path
+
+    return user_log_path("ModelDesk", appauthor=False)
+
+
 def default_store_url() -> str:
     return f"sqlite:///{user_data_dir() / 'modeldesk.db'}"
 

@@ -47,7 +47,10 @@ class RecipeError(ValueError):
 
 
 def _where(cond, a, b):
-    return pd.Series(np.where(_as_array(cond).astype(bool), _as_array(a), _as_array(b)))
+    # A constant condition (``where(1, x, 0)``) is a scalar, not a column: np.where broadcasts
+    # it, and an all-constant result stays a scalar for ``Expression.__call__`` to broadcast.
+    out = np.where(np.asarray(_as_array(cond)).astype(bool), _as_array(a), _as_array(b))
+    return pd.Series(out) if out.ndim else out[()]
 
 
 def _as_array(value):
@@ -134,8 +137,15 @@ class Expression:
                 + ", ".join(f"'{c}'" for c in missing)
                 + ", which the data lacks."
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = self._eval(self.tree.body, frame)
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = self._eval(self.tree.body, frame)
+        except RecipeError:
+            raise
+        except (AttributeError, TypeError, ValueError) as exc:  # e.g. text where numbers go
+            raise RecipeError(
+                f"The expression '{self.text}' cannot be computed: {str(exc).rstrip('.')}."
+            ) from None
         if not isinstance(value, pd.Series):
             value = pd.Series(np.broadcast_to(value, len(frame)), index=frame.index)
         else:
