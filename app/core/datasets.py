@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from app.core.artifacts import ArtifactStore, PendingArtifact, sha256_file
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.progress import NullProgress, Progress, SubProgress
-from app.core.schema import ColumnInfo, infer_schema
+from app.core.schema import ColumnInfo, check_usages, infer_schema, target_of
 from app.core.store import Store
 from app.core.store.models import DatasetRow, DatasetVersionRow
 
@@ -57,10 +57,16 @@ class DatasetVersion:
     schema: tuple[ColumnInfo, ...]
     parent_version_id: int | None
     created_at: datetime
+    usages: dict[str, str] = field(default_factory=dict)  # {column: target|identifier|ignored}
 
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def target(self) -> str | None:
+        """The column the person marked as the target (profile, train and tune default)."""
+        return target_of(self.usages)
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.schema:
@@ -89,6 +95,8 @@ class DatasetVersion:
             "schema": [c.to_dict() for c in self.schema],
             "parent_version_id": self.parent_version_id,
             "created_at": self.created_at.isoformat(),
+            "usages": dict(self.usages),
+            "target": self.target,
         }
 
     @classmethod
@@ -110,6 +118,7 @@ class DatasetVersion:
             schema=tuple(ColumnInfo.from_dict(c) for c in row.schema or []),
             parent_version_id=row.parent_version_id,
             created_at=row.created_at,
+            usages=dict(row.usages or {}),
         )
 
 
@@ -466,6 +475,48 @@ class DatasetService:
             if row is None:
                 raise NotFound(f"No dataset version with id {version_id}.")
             return DatasetVersion.from_row(row, row.dataset.name)
+
+    # -- column usages (the stored target) ---------------------------------------------------
+
+    def set_usages(self, ref: str | DatasetVersion, usages: dict[str, str]) -> DatasetVersion:
+        """Store what each column of a version is for (``{column: use}``; ``feature`` entries
+        and columns left out are features). Replaces what was stored; returns the version."""
+        version = self.resolve(ref) if isinstance(ref, str) else ref
+        checked = check_usages([c.name for c in version.schema], usages, f"Dataset {version.ref}")
+
+        def change(s: Session) -> DatasetVersion:
+            row = s.get(DatasetVersionRow, version.id)
+            if row is None:
+                raise NotFound(f"Dataset {version.ref} no longer exists.")
+            row.usages = checked
+            s.flush()
+            return DatasetVersion.from_row(row, version.name)
+
+        return self.store.write(change)
+
+    def set_target(self, ref: str | DatasetVersion, column: str | None) -> DatasetVersion:
+        """Mark ``column`` as the version's target (None: no target); other uses are kept."""
+        version = self.resolve(ref) if isinstance(ref, str) else ref
+        usages = {c: u for c, u in version.usages.items() if u != "target"}
+        if column:
+            usages[column] = "target"
+        return self.set_usages(version, usages)
+
+    def target_for(self, ref: str | DatasetVersion, target: str | None) -> str:
+        """``target`` if given, else the version's stored target; ``InvalidInput`` saying how
+        to set one when there is neither."""
+        if target:
+            return target
+        version = self.resolve(ref) if isinstance(ref, str) else ref
+        if version.target:
+            return version.target
+        raise InvalidInput(
+            f"Dataset {version.ref} has no stored target and no target was given.",
+            hint=(
+                "Pass --target COLUMN, or set the column's role to 'target' in the Data panel's "
+                "Schema tab (Data ▸ Set target and roles…)."
+            ),
+        )
 
     def snapshot_path(self, version: DatasetVersion) -> Path:
         return self.artifacts.path_for(version.snapshot_sha256)

@@ -27,7 +27,7 @@ from app.core.paths import artifacts_dir_for, sqlite_path
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0010"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 _LOCKED_RETRIES = 8

@@ -156,12 +156,12 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
     """Check ``request`` against the catalog and the dataset; raise ``InvalidInput`` if bad."""
     from app.core.errors import NotFound
 
-    if not request.target:
-        raise InvalidInput("No target column was chosen.", hint="Pick the column to predict.")
     try:
         version = datasets.resolve(request.dataset)
     except NotFound as exc:
         raise InvalidInput(exc.message, hint=exc.hint) from exc
+    if not request.target:  # the target stored with the dataset, or an error saying how to set it
+        request = replace(request, target=datasets.target_for(version, None))
     names = [c.name for c in version.schema]
     for label, column in (
         [("target", request.target)]

@@ -1,0 +1,91 @@
+"""The target stored with a dataset version: set once, used by `profile`, `train` and `tune`
+when no --target is given; --target still overrides; none at all is one `error:` line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import main
+from app.core.errors import InvalidInput
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def iris(capsys, store_url, small_csv) -> str:
+    code, _, err = run(capsys, "datasets", "add", str(small_csv), "--store", store_url)
+    assert code == 0, err
+    return "iris_like@1"
+
+
+def set_target(store_url: str, ref: str, column: str | None) -> None:
+    from app.bootstrap import build_services
+
+    svc = build_services(store_url)
+    try:
+        svc.datasets.set_target(ref, column)
+    finally:
+        svc.close()
+
+
+def test_train_and_profile_without_target_use_the_stored_one(capsys, store_url, iris) -> None:
+    code, out, err = run(capsys, "train", iris, "--cv", "3", "--no-plots", "--store", store_url)
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: ")
+    assert "no stored target" in err and "--target" in err and "Schema" in err
+
+    set_target(store_url, iris, "species")
+    code, out, err = run(
+        capsys, "train", iris, "--cv", "3", "--no-plots", "--store", store_url, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["target"] == "species"
+
+    code, out, err = run(capsys, "profile", iris, "--store", store_url, "--json")
+    assert code == 0, err
+    assert json.loads(out)["target"]["column"] == "species"
+
+    code, out, err = run(capsys, "datasets", "show", iris, "--store", store_url, "--json")
+    if code == 0:  # the version document carries its usages
+        assert "species" in out
+
+
+def test_target_flag_overrides_the_stored_target(capsys, store_url, iris) -> None:
+    set_target(store_url, iris, "species")
+    code, out, err = run(
+        capsys, "profile", iris, "--target", "sepal", "--store", store_url, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["target"]["column"] == "sepal"
+
+
+def test_tune_without_target_uses_the_stored_one(capsys, store_url, iris) -> None:
+    set_target(store_url, iris, "species")
+    code, out, err = run(
+        capsys, "tune", iris, "--estimators", "logistic", "--trials", "1", "--cv", "2",
+        "--store", store_url, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "species" in out
+
+
+def test_usages_are_checked_and_one_target_is_kept(services, small_csv) -> None:
+    version = services.datasets.add_file(small_csv).version
+    with pytest.raises(InvalidInput, match="no column 'nope'"):
+        services.datasets.set_usages(version, {"nope": "target"})
+    with pytest.raises(InvalidInput, match="not a column role"):
+        services.datasets.set_usages(version, {"species": "label"})
+    with pytest.raises(InvalidInput, match="one target"):
+        services.datasets.set_usages(version, {"species": "target", "sepal": "target"})
+    stored = services.datasets.set_usages(
+        version, {"species": "target", "flag": "ignored", "petal": "feature"}
+    )
+    assert stored.usages == {"species": "target", "flag": "ignored"}
+    again = services.datasets.set_target(version.ref, "petal")
+    assert again.target == "petal" and again.usages["flag"] == "ignored"
+    assert services.datasets.resolve(version.ref).target == "petal"
