@@ -488,6 +488,11 @@ class DatasetService:
             row = s.get(DatasetVersionRow, version.id)
             if row is None:
                 raise NotFound(f"Dataset {version.ref} no longer exists.")
+            if row.dataset.deleted_at is not None:
+                raise Conflict(
+                    f"Dataset '{version.name}' is deleted; its roles cannot change.",
+                    hint="Restore it first (Edit ▸ Restore deleted dataset…).",
+                )
             row.usages = checked
             s.flush()
             return DatasetVersion.from_row(row, version.name)
