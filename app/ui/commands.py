@@ -57,17 +57,28 @@ def panel_call_for(run: Any, item: Any) -> PanelCall | None:
 
 @cache
 def module_defines(module: str, method: str) -> bool:
-    """Whether the source of a panel module (or its ``<prefix>_*.py`` siblings) defines
-    ``method``: answers "does this panel have the operation?" before the panel is built,
-    without importing what the panel needs (pandas, Optuna, the Docker SDK)."""
+    """Whether a panel module defines ``method`` on its panel: answers "does this panel have
+    the operation?" before the panel is built, from the source, without importing what the
+    panel needs (pandas, Optuna, the Docker SDK). A method of a ``…Panel`` or ``…Mixin`` class
+    in a sibling ``<prefix>_*.py`` module counts too; once built, the panel itself is asked."""
     spec = util.find_spec(module)
     if spec is None or not spec.origin:
         return False
     origin = Path(spec.origin)
-    pattern = re.compile(rf"^\s+def {re.escape(method)}\(", re.MULTILINE)
     prefix = origin.stem.removesuffix("_panel")
     files = [origin, *sorted(origin.parent.glob(f"{prefix}_*.py"))]
-    return any(pattern.search(f.read_text(encoding="utf-8")) for f in dict.fromkeys(files))
+    return any(_panel_class_defines(f.read_text(encoding="utf-8"), method) for f in files)
+
+
+_CLASS = re.compile(r"^class (\w+)", re.MULTILINE)
+
+
+def _panel_class_defines(source: str, method: str) -> bool:
+    for match in re.finditer(rf"^    def {re.escape(method)}\(", source, re.MULTILINE):
+        owners = [m.group(1) for m in _CLASS.finditer(source, 0, match.start())]
+        if owners and ("Panel" in owners[-1] or "Mixin" in owners[-1]):
+            return True
+    return False
 
 
 # -- argument makers -------------------------------------------------------------------------------

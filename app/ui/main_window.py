@@ -393,7 +393,10 @@ class MainWindow(QMainWindow):
             return None
         menu = item_menu(self, item, self.action_context(), self)
         if not menu.actions():
+            menu.deleteLater()
             return None
+        if self.item_menu is not None:
+            self.item_menu.deleteLater()  # one context menu at a time
         self.item_menu = menu
         menu.popup(global_pos)
         return menu

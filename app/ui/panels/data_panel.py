@@ -545,7 +545,8 @@ class DataPanel(QWidget):
         dataset = self.selected_dataset()
         selected = self.selected_item()
         global_pos = self.tree.viewport().mapToGlobal(pos)
-        if selected is not None and dataset is not None and not dataset.deleted:
+        live = selected is not None and dataset is not None and not dataset.deleted
+        if live and self.isSignalConnected(_signal(self, "item_menu_requested")):
             # a live dataset's next steps: the window builds the menu from the actions
             self.item_menu_requested.emit(selected, global_pos)
             return
@@ -559,6 +560,15 @@ class DataPanel(QWidget):
         menu.addSeparator()
         menu.addAction("Export…", self.export_selected).setEnabled(dataset is not None)
         menu.popup(global_pos)
+
+
+def _signal(obj: QWidget, name: str) -> Any:
+    meta = obj.metaObject()
+    for i in range(meta.methodCount()):
+        method = meta.method(i)
+        if method.name().data().decode() == name:
+            return method
+    raise KeyError(name)
 
 
 def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
