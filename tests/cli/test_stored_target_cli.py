@@ -7,21 +7,8 @@ import json
 
 import pytest
 
-from app.cli import main
 from app.core.errors import InvalidInput
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def iris(capsys, store_url, small_csv) -> str:
-    code, _, err = run(capsys, "datasets", "add", str(small_csv), "--store", store_url)
-    assert code == 0, err
-    return "iris_like@1"
+from tests.cli.test_train_cli import iris, run  # noqa: F401  (iris is a fixture)
 
 
 def set_target(store_url: str, ref: str, column: str | None) -> None:
@@ -34,40 +21,45 @@ def set_target(store_url: str, ref: str, column: str | None) -> None:
         svc.close()
 
 
-def test_train_and_profile_without_target_use_the_stored_one(capsys, store_url, iris) -> None:
-    code, out, err = run(capsys, "train", iris, "--cv", "3", "--no-plots", "--store", store_url)
+@pytest.fixture
+def iris_ref(iris: str) -> str:  # noqa: F811  (the imported fixture)
+    return f"{iris}@1"
+
+
+def test_train_and_profile_without_target_use_the_stored_one(capsys, store_url, iris_ref) -> None:
+    code, out, err = run(capsys, "train", iris_ref, "--cv", "3", "--no-plots", "--store", store_url)
     assert code == 1 and err.count("\n") == 1 and err.startswith("error: ")
     assert "no stored target" in err and "--target" in err and "Schema" in err
 
-    set_target(store_url, iris, "species")
+    set_target(store_url, iris_ref, "species")
     code, out, err = run(
-        capsys, "train", iris, "--cv", "3", "--no-plots", "--store", store_url, "--json"
+        capsys, "train", iris_ref, "--cv", "3", "--no-plots", "--store", store_url, "--json"
     )
     assert code == 0, err
     assert json.loads(out)["target"] == "species"
 
-    code, out, err = run(capsys, "profile", iris, "--store", store_url, "--json")
+    code, out, err = run(capsys, "profile", iris_ref, "--store", store_url, "--json")
     assert code == 0, err
     assert json.loads(out)["target"]["column"] == "species"
 
-    code, out, err = run(capsys, "datasets", "show", iris, "--store", store_url, "--json")
+    code, out, err = run(capsys, "datasets", "show", iris_ref, "--store", store_url, "--json")
     if code == 0:  # the version document carries its usages
         assert "species" in out
 
 
-def test_target_flag_overrides_the_stored_target(capsys, store_url, iris) -> None:
-    set_target(store_url, iris, "species")
+def test_target_flag_overrides_the_stored_target(capsys, store_url, iris_ref) -> None:
+    set_target(store_url, iris_ref, "species")
     code, out, err = run(
-        capsys, "profile", iris, "--target", "sepal", "--store", store_url, "--json"
+        capsys, "profile", iris_ref, "--target", "sepal", "--store", store_url, "--json"
     )
     assert code == 0, err
     assert json.loads(out)["target"]["column"] == "sepal"
 
 
-def test_tune_without_target_uses_the_stored_one(capsys, store_url, iris) -> None:
-    set_target(store_url, iris, "species")
+def test_tune_without_target_uses_the_stored_one(capsys, store_url, iris_ref) -> None:
+    set_target(store_url, iris_ref, "species")
     code, out, err = run(
-        capsys, "tune", iris, "--estimators", "logistic", "--trials", "1", "--cv", "2",
+        capsys, "tune", iris_ref, "--estimators", "logistic", "--trials", "1", "--cv", "2",
         "--store", store_url, "--json",
     )  # fmt: skip
     assert code == 0, err
