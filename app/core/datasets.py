@@ -68,6 +68,11 @@ class DatasetVersion:
         """The column the person marked as the target (profile, train and tune default)."""
         return target_of(self.usages)
 
+    @property
+    def left_out(self) -> tuple[str, ...]:
+        """Columns marked identifier or ignored: never learnt from."""
+        return tuple(c for c, u in self.usages.items() if u in ("identifier", "ignored"))
+
     def column(self, name: str) -> ColumnInfo:
         for col in self.schema:
             if col.name == name:
@@ -384,6 +389,7 @@ class DatasetService:
                 snapshot_sha256=pending.sha256,
                 schema=[c.to_dict() for c in schema],
                 created_at=_now(),
+                usages=_inherited_usages(s, ds.id, fields.get("parent_version_id"), schema),
                 **fields,
             )
             s.add(row)
@@ -621,6 +627,24 @@ class DatasetService:
             tmp.unlink(missing_ok=True)
         progress.update(1.0, f"Exported {version.ref} to {dest.name}")
         return dest
+
+
+def _inherited_usages(
+    s: Session, dataset_id: int, parent_version_id: int | None, schema: list[ColumnInfo]
+) -> dict[str, str]:
+    """The roles a new version starts with: those of the version it was made from (a recipe's
+    input), else of the dataset's latest version, for the columns it still has. So a target
+    set once follows the dataset through new files and prepared versions."""
+    source = s.get(DatasetVersionRow, parent_version_id) if parent_version_id else None
+    if source is None:
+        source = s.scalar(
+            select(DatasetVersionRow)
+            .where(DatasetVersionRow.dataset_id == dataset_id)
+            .order_by(DatasetVersionRow.version.desc())
+            .limit(1)
+        )
+    names = {c.name for c in schema}
+    return {c: u for c, u in ((source.usages or {}) if source else {}).items() if c in names}
 
 
 def _dataset(row: DatasetRow, versions: list[DatasetVersion]) -> Dataset:

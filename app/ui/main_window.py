@@ -203,6 +203,8 @@ class MainWindow(QMainWindow):
 
         self.data_panel.ingest_finished.connect(self._on_data_panel_ingest_finished)
         self.data_panel.datasets_listed.connect(self._on_data_panel_datasets_listed)
+        # a panel's pick in the current context may enable entries (a model version for Deploy)
+        self.context.subscribe(lambda _ctx, _changed: self.update_actions())
         self._restore_settings()
         if self.theme != "system":
             apply_theme(QApplication.instance(), self.theme)

@@ -81,3 +81,27 @@ def test_usages_are_checked_and_one_target_is_kept(services, small_csv) -> None:
     again = services.datasets.set_target(version.ref, "petal")
     assert again.target == "petal" and again.usages["flag"] == "ignored"
     assert services.datasets.resolve(version.ref).target == "petal"
+
+
+def test_a_new_version_keeps_the_roles_of_the_one_it_follows(services, small_csv) -> None:
+    first = services.datasets.add_file(small_csv).version
+    services.datasets.set_usages(first, {"species": "target", "id": "identifier"})
+    small_csv.write_text(small_csv.read_text() + "60,6.0,1.0,setosa,true,2024-02-01\n")
+    second = services.datasets.add_file(small_csv).version
+    assert second.version == 2
+    assert second.usages == {"species": "target", "id": "identifier"}
+    assert services.datasets.target_for(second.ref, None) == "species"
+
+
+def test_identifiers_and_ignored_columns_are_not_learnt_from(services, small_csv) -> None:
+    from app.core.training.request import TrainRequest
+
+    version = services.datasets.add_file(small_csv).version
+    services.datasets.set_usages(version, {"species": "target", "flag": "ignored"})
+    plan = services.training.validate(TrainRequest(dataset=version.ref, target=None, folds=3))
+    assert plan.request.target == "species" and "flag" in plan.request.exclude
+    learnt = [c.name for c in plan.columns]
+    assert "flag" not in learnt and "species" not in learnt and "sepal" in learnt
+    # an explicit target that is marked ignored is still the target
+    plan = services.training.validate(TrainRequest(dataset=version.ref, target="flag", folds=3))
+    assert plan.request.target == "flag" and "flag" not in plan.request.exclude
