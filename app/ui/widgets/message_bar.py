@@ -4,7 +4,7 @@ A panel shows every ``ModelDeskError`` here, never in a modal box and never with
 the message (a sentence the user can act on), its hint, and optional details behind a
 "Details" toggle. Several messages wait in a queue (two bad files dropped together), newest
 first, up to ``MessageBar.MAX_MESSAGES``, one on screen with a count; each has a close button.
-The messages lie over the top of the panel, so they never push its content down. Colours come
+The messages lie over the bottom of the panel, so they never push its content down. Colours come
 from the palette and the icons from the style, so light and dark themes both work.
 """
 
@@ -127,8 +127,9 @@ class MessageBar(QWidget):
     """A panel's message area: a fixed place that never pushes the panel's content down.
 
     The bar itself takes no height in the panel's layout; its messages are drawn on an overlay
-    laid over the top of the panel at the bar's place, one message at a time with a count
-    ("2 of 3") and arrows to step through the queue, newest first. Details open inside the
+    laid along the bottom of the panel (as wide as the bar; the panel's controls sit at the
+    top and stay reachable), one message at a time with a count ("2 of 3") and arrows to step
+    through the queue, newest first. Details open inside the
     overlay. Showing, stepping or closing messages never moves a widget of the panel, so a
     click never lands on something that just jumped. Without a parent (a bar shown alone) the
     overlay is the bar's own content.
@@ -279,7 +280,9 @@ class MessageBar(QWidget):
             if layout is not None and layout.hasHeightForWidth()
             else self.overlay.sizeHint().height()
         )
-        self.overlay.setGeometry(self.x(), self.y(), width, max(height, 0))
+        margin = max(self.x(), 0)  # the panel's layout margin, kept below the overlay too
+        top = max(host.height() - margin - height, self.y())
+        self.overlay.setGeometry(self.x(), top, width, max(height, 0))
         self.overlay.raise_()
 
     def _refresh(self) -> None:

@@ -75,11 +75,14 @@ def test_four_messages_do_not_move_the_content(qtbot, panel) -> None:
     assert bar.current().text == "Problem 2" and bar.count_label.text() == "2 of 4"
     bar.clear()
     assert panel.content.geometry() == before and not bar.showing()
-    # the overlay lies over the panel's top, at the bar's place, as wide as the bar
+    # the overlay lies along the panel's bottom, inside its margins, as wide as the bar
     bar.info("Back")
     assert bar.overlay.parentWidget() is panel
-    assert bar.overlay.geometry().top() == bar.geometry().top()
-    assert bar.overlay.width() == bar.width()
+    margin = panel.layout().contentsMargins().bottom()
+    assert bar.overlay.geometry().bottom() == panel.height() - margin - 1
+    assert bar.overlay.x() == bar.x() and bar.overlay.width() == bar.width()
+    panel.resize(800, 500)  # it follows the panel
+    qtbot.waitUntil(lambda: bar.overlay.geometry().bottom() == panel.height() - margin - 1)
 
 
 def test_close_button_and_bounded_count(panel) -> None:
