@@ -28,11 +28,14 @@ class PanelCall:
 
     key: str
     method: str
-    args: Callable[[Any], tuple] = lambda _item: ()
+    args: Callable[..., tuple] = lambda _item: ()
+    with_panel: bool = False  # ``args(item, panel)``: the arguments read the panel too
 
     def __call__(self, window: MainWindow, item: Any) -> Any:
         window.show_panel(self.key)
-        return getattr(window.panels[self.key], self.method)(*self.args(item))
+        panel = window.panels[self.key]
+        args = self.args(item, panel) if self.with_panel else self.args(item)
+        return getattr(panel, self.method)(*args)
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,14 @@ def name_version(item: ModelVersionItem) -> tuple:
     return (item.name, item.version)
 
 
-def selected_run_ids(item: RunItem) -> tuple:
-    """The runs to compare: every run selected in the Runs panel, else the one given."""
-    return ([item.run_id],)
+def selected_run_ids(item: RunItem, panel: Any) -> tuple:
+    """The runs to compare: every run selected in the Runs panel (``selected_run_ids()``, if
+    it offers it) with the one given, else that one."""
+    chosen = getattr(panel, "selected_run_ids", None)
+    ids = list(chosen()) if callable(chosen) else []
+    if item.run_id not in ids:
+        ids.insert(0, item.run_id)
+    return (ids,)
 
 
 # -- entries with their own logic ---------------------------------------------------------------

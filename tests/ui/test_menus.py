@@ -155,6 +155,16 @@ def test_an_entry_calls_the_panel_operation_of_the_seam(
     assert window.current_panel() == key
 
 
+def test_compare_takes_every_run_selected_in_the_runs_panel(window) -> None:
+    runs = window.panels["runs"]
+    calls = _spy(runs, "compare_runs")
+    runs.selected_run_ids = lambda: [3, 9]
+    window.context.update(run_id=9)
+    window.update_actions()
+    window.qactions["modeldesk.model.compare"].trigger()
+    assert calls == [([3, 9],)]
+
+
 def test_register_on_a_trial_calls_the_tuning_panel(window) -> None:
     calls = _spy(window.panels["tuning"], "register_trial")
     action = next(a for a in ACTIONS if a.id == "modeldesk.model.register")
