@@ -139,16 +139,31 @@ def update_enabled(
         if action.entries is not None:
             continue
         reason = reason_not_to_run(action, ctx, ctx.item_for(action.items))
-        qaction.setEnabled(reason is None)
+        if qaction.isEnabled() != (reason is None):
+            qaction.setEnabled(reason is None)
         _set_tip(qaction, action, reason)
 
 
 def _set_tip(qaction: QAction, action: Action, reason: str | None) -> None:
-    tip = reason or action.tip or action.title.replace("&", "").removesuffix("…")
-    if reason is None and action.shortcut:
-        tip = f"{tip} ({QKeySequence(action.shortcut).toString(QKeySequence.NativeText)})"
-    qaction.setToolTip(tip)
-    qaction.setStatusTip(reason or action.tip)
+    tip = reason or _own_tip(action)
+    if qaction.toolTip() != tip:  # menus update often (every selection): touch only changes
+        qaction.setToolTip(tip)
+        qaction.setStatusTip(reason or action.tip)
+
+
+_OWN_TIPS: dict[str, str] = {}
+
+
+def _own_tip(action: Action) -> str:
+    """The entry's tooltip when it can act: what it does, and its shortcut."""
+    tip = _OWN_TIPS.get(action.id)
+    if tip is None:
+        tip = action.tip or action.title.replace("&", "").removesuffix("…")
+        if action.shortcut:
+            keys = QKeySequence(action.shortcut)
+            tip = f"{tip} ({keys.toString(QKeySequence.SequenceFormat.NativeText)})"
+        _OWN_TIPS[action.id] = tip
+    return tip
 
 
 def _separate(menu: QMenu, last_group: dict[QMenu, str], group: str) -> None:
