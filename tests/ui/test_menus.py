@@ -230,3 +230,22 @@ def test_keyboard_shortcuts_lists_every_entry_with_a_shortcut(qtbot, window) -> 
     assert ("Model", "New run", "Ctrl+R") in rows
     assert ("Help", "Keyboard shortcuts", "Ctrl+/") in rows
     dialog.close()
+
+
+def test_open_its_study_finds_the_runs_study_off_the_gui_thread(qtbot, window, services) -> None:
+    from app.ui.items import RunItem, StudyItem
+
+    run_id = services.tracking.create_run(name="trial 0", study_name="bc-study", status="queued")
+    lone = services.tracking.create_run(name="alone", status="queued")
+    tuning = window.panels["tuning"]
+    opened = _spy(tuning, "open_item")
+    action = next(a for a in ACTIONS if a.id == "modeldesk.model.open_study")
+    assert window.run_action(action, RunItem(run_id))
+    qtbot.waitUntil(lambda: opened == [(StudyItem("bc-study"),)], timeout=WAIT_MS)
+    assert window.current_panel() == "tuning"
+    window.show_panel("runs")
+    assert window.run_action(action, RunItem(lone))
+    qtbot.waitUntil(
+        lambda: "belongs to no study" in window.status.currentMessage(), timeout=WAIT_MS
+    )
+    assert window.current_panel() == "runs" and len(opened) == 1
