@@ -80,6 +80,12 @@ def test_double_click_runs_the_default_step(qtbot, window, services, tmp_path) -
     assert explore.profile.ref == "sales@1"
     wait_idle(qtbot, window.runner)
 
+    window.show_panel("data")  # Enter on the selected row does the same
+    with qtbot.waitSignal(panel.item_activated, timeout=WAIT_MS):
+        QTest.keyClick(panel.tree, Qt.Key.Key_Return)
+    assert window.current_panel() == "explore"
+    wait_idle(qtbot, window.runner)
+
 
 def test_every_kind_has_its_next_steps_in_the_order_of_the_issue() -> None:
     def ids(item):

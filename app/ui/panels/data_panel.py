@@ -137,7 +137,8 @@ class DataPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu)
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
-        self.tree.itemDoubleClicked.connect(self._on_tree_item_double_clicked)
+        # double-click or Enter (a single click where the desktop activates on one)
+        self.tree.itemActivated.connect(self._on_tree_item_activated)
         self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setWordWrap(True)
         self.empty_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -533,7 +534,7 @@ class DataPanel(QWidget):
     def _on_show_deleted_toggled(self, _checked: bool) -> None:
         self.refresh()
 
-    def _on_tree_item_double_clicked(self, _item: Any, _column: int) -> None:
+    def _on_tree_item_activated(self, _item: Any, _column: int) -> None:
         item = self.selected_item()
         if item is not None and not (self.selected_dataset() and self.selected_dataset().deleted):
             self.item_activated.emit(item)
