@@ -58,30 +58,33 @@ def panel_call_for(run: Any, item: Any) -> PanelCall | None:
     return None
 
 
-@cache
 def module_defines(module: str, method: str) -> bool:
     """Whether a panel module defines ``method`` on its panel: answers "does this panel have
     the operation?" before the panel is built, from the source, without importing what the
     panel needs (pandas, Optuna, the Docker SDK). A method of a ``…Panel`` or ``…Mixin`` class
     in a sibling ``<prefix>_*.py`` module counts too; once built, the panel itself is asked."""
+    return method in _panel_methods(module)
+
+
+_CLASS_OR_METHOD = re.compile(r"^class (\w+)|^    def (\w+)\(", re.MULTILINE)
+
+
+@cache
+def _panel_methods(module: str) -> frozenset[str]:
     spec = util.find_spec(module)
     if spec is None or not spec.origin:
-        return False
+        return frozenset()
     origin = Path(spec.origin)
     prefix = origin.stem.removesuffix("_panel")
-    files = [origin, *sorted(origin.parent.glob(f"{prefix}_*.py"))]
-    return any(_panel_class_defines(f.read_text(encoding="utf-8"), method) for f in files)
-
-
-_CLASS = re.compile(r"^class (\w+)", re.MULTILINE)
-
-
-def _panel_class_defines(source: str, method: str) -> bool:
-    for match in re.finditer(rf"^    def {re.escape(method)}\(", source, re.MULTILINE):
-        owners = [m.group(1) for m in _CLASS.finditer(source, 0, match.start())]
-        if owners and ("Panel" in owners[-1] or "Mixin" in owners[-1]):
-            return True
-    return False
+    found: set[str] = set()
+    for path in [origin, *sorted(origin.parent.glob(f"{prefix}_*.py"))]:
+        owner = ""
+        for match in _CLASS_OR_METHOD.finditer(path.read_text(encoding="utf-8")):
+            if match.group(1):
+                owner = match.group(1)
+            elif "Panel" in owner or "Mixin" in owner:
+                found.add(match.group(2))
+    return frozenset(found)
 
 
 # -- argument makers -------------------------------------------------------------------------------
