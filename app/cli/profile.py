@@ -53,7 +53,8 @@ def profile(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
     from app.core.profiling import ProfileSettings
 
-    settings = ProfileSettings(target=args.target or None, task=args.task)
+    target = args.target or services.datasets.resolve(args.ref).target  # else: the stored one
+    settings = ProfileSettings(target=target, task=args.task)
     if args.sample:
         settings = replace(settings, sample_rows=args.sample)
     if args.threshold:

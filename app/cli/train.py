@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
         "metrics, model and plots go into the store.",
     )
     p.add_argument("dataset", metavar="DATASET[@V]")
-    p.add_argument("--target", "-t", required=True, metavar="COL", help="column to predict")
+    p.add_argument("--target", "-t", metavar="COL", help="column to predict (default: stored)")
     p.add_argument(
         "--estimator",
         "-e",

@@ -81,9 +81,9 @@ def tune(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     name = args.study
     existing = name is not None and name in {s.study_name for s in tuning.storage.get_all_studies()}
     if not existing:
-        if not args.dataset or not args.target:
+        if not args.dataset:  # no --target: the dataset's stored target (checked in core)
             raise InvalidInput(
-                "Name the dataset and --target to start a study.",
+                "Name the dataset to start a study.",
                 hint="Or give --study NAME of an existing study to resume it.",
             )
         request = StudyRequest(

@@ -34,7 +34,7 @@ from app.core.artifacts import (
 from app.core.errors import Conflict, InvalidInput, ModelDeskError, NotFound
 from app.core.fsutil import atomic_write, check_folder
 from app.core.progress import NullProgress, Progress, SubProgress
-from app.core.schema import ColumnInfo, infer_schema
+from app.core.schema import ColumnInfo, check_usages, infer_schema, target_of
 from app.core.store import Store
 from app.core.store.models import DatasetRow, DatasetVersionRow
 
@@ -64,10 +64,21 @@ class DatasetVersion:
     schema: tuple[ColumnInfo, ...]
     parent_version_id: int | None
     created_at: datetime
+    usages: dict[str, str] = field(default_factory=dict)  # {column: target|identifier|ignored}
 
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def target(self) -> str | None:
+        """The column the person marked as the target (profile, train and tune default)."""
+        return target_of(self.usages)
+
+    @property
+    def left_out(self) -> tuple[str, ...]:
+        """Columns marked identifier or ignored: never learnt from."""
+        return tuple(c for c, u in self.usages.items() if u in ("identifier", "ignored"))
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.schema:
@@ -96,6 +107,8 @@ class DatasetVersion:
             "schema": [c.to_dict() for c in self.schema],
             "parent_version_id": self.parent_version_id,
             "created_at": self.created_at.isoformat(),
+            "usages": dict(self.usages),
+            "target": self.target,
         }
 
     @classmethod
@@ -117,6 +130,7 @@ class DatasetVersion:
             schema=tuple(ColumnInfo.from_dict(c) for c in row.schema or []),
             parent_version_id=row.parent_version_id,
             created_at=row.created_at,
+            usages=dict(row.usages or {}),
         )
 
 
@@ -382,6 +396,7 @@ class DatasetService:
                 snapshot_sha256=pending.sha256,
                 schema=[c.to_dict() for c in schema],
                 created_at=_now(),
+                usages=_inherited_usages(s, ds.id, fields.get("parent_version_id"), schema),
                 **fields,
             )
             s.add(row)
@@ -467,6 +482,53 @@ class DatasetService:
             if row is None:
                 raise NotFound(f"No dataset version with id {version_id}.")
             return DatasetVersion.from_row(row, row.dataset.name)
+
+    # -- column usages (the stored target) ---------------------------------------------------
+
+    def set_usages(self, ref: str | DatasetVersion, usages: dict[str, str]) -> DatasetVersion:
+        """Store what each column of a version is for (``{column: use}``; ``feature`` entries
+        and columns left out are features). Replaces what was stored; returns the version."""
+        version = self.resolve(ref) if isinstance(ref, str) else ref
+        checked = check_usages([c.name for c in version.schema], usages, f"Dataset {version.ref}")
+
+        def change(s: Session) -> DatasetVersion:
+            row = s.get(DatasetVersionRow, version.id)
+            if row is None:
+                raise NotFound(f"Dataset {version.ref} no longer exists.")
+            if row.dataset.deleted_at is not None:
+                raise Conflict(
+                    f"Dataset '{version.name}' is deleted; its roles cannot change.",
+                    hint="Restore it first (Edit ▸ Restore deleted dataset…).",
+                )
+            row.usages = checked
+            s.flush()
+            return DatasetVersion.from_row(row, version.name)
+
+        return self.store.write(change)
+
+    def set_target(self, ref: str | DatasetVersion, column: str | None) -> DatasetVersion:
+        """Mark ``column`` as the version's target (None: no target); other uses are kept."""
+        version = self.resolve(ref) if isinstance(ref, str) else ref
+        usages = {c: u for c, u in version.usages.items() if u != "target"}
+        if column:
+            usages[column] = "target"
+        return self.set_usages(version, usages)
+
+    def target_for(self, ref: str | DatasetVersion, target: str | None) -> str:
+        """``target`` if given, else the version's stored target; ``InvalidInput`` saying how
+        to set one when there is neither."""
+        if target:
+            return target
+        version = self.resolve(ref) if isinstance(ref, str) else ref
+        if version.target:
+            return version.target
+        raise InvalidInput(
+            f"Dataset {version.ref} has no stored target and no target was given.",
+            hint=(
+                "Pass --target COLUMN, or set the column's role to 'target' in the Data panel's "
+                "Schema tab (Data ▸ Set target and roles…)."
+            ),
+        )
 
     def snapshot_path(self, version: DatasetVersion) -> Path:
         """The version's Parquet snapshot, after checking it still hashes to its SHA-256.
@@ -592,6 +654,24 @@ class DatasetService:
             _write_table(table, tmp, suffix)
         progress.update(1.0, f"Exported {version.ref} to {dest.name}")
         return dest
+
+
+def _inherited_usages(
+    s: Session, dataset_id: int, parent_version_id: int | None, schema: list[ColumnInfo]
+) -> dict[str, str]:
+    """The roles a new version starts with: those of the version it was made from (a recipe's
+    input), else of the dataset's latest version, for the columns it still has. So a target
+    set once follows the dataset through new files and prepared versions."""
+    source = s.get(DatasetVersionRow, parent_version_id) if parent_version_id else None
+    if source is None:
+        source = s.scalar(
+            select(DatasetVersionRow)
+            .where(DatasetVersionRow.dataset_id == dataset_id)
+            .order_by(DatasetVersionRow.version.desc())
+            .limit(1)
+        )
+    names = {c.name for c in schema}
+    return {c: u for c, u in ((source.usages or {}) if source else {}).items() if c in names}
 
 
 def _dataset(row: DatasetRow, versions: list[DatasetVersion]) -> Dataset:

@@ -118,3 +118,45 @@ def _role(name: str, typ: pa.DataType, column: pa.ChunkedArray, present: int, di
             return "text" if (spaced or 0) > 0.5 else "identifier"
         return "categorical"
     return "categorical"
+
+
+# -- what each column is used for (set by the person, stored with the dataset version) ---------
+
+#: A column's use in training: the default ``feature``, the one ``target``, an ``identifier``
+#: (kept for joins and lookups, never learnt from) or ``ignored``. Only the non-default uses are
+#: stored, as ``{column: use}``.
+USAGES = ("feature", "target", "identifier", "ignored")
+DEFAULT_USAGE = "feature"
+
+
+def check_usages(columns: list[str], usages: dict[str, str], where: str) -> dict[str, str]:
+    """``usages`` reduced to the non-default entries, or ``InvalidInput`` naming the problem:
+    an unknown column or use, or more than one target."""
+    from app.core.errors import InvalidInput
+
+    out: dict[str, str] = {}
+    for column, usage in usages.items():
+        if column not in columns:
+            raise InvalidInput(
+                f"{where} has no column '{column}'.",
+                hint="Its columns: " + ", ".join(columns[:40]),
+            )
+        if usage not in USAGES:
+            raise InvalidInput(
+                f"'{usage}' is not a column role (column '{column}').",
+                hint="Use one of " + ", ".join(USAGES) + ".",
+            )
+        if usage != DEFAULT_USAGE:
+            out[column] = usage
+    targets = [c for c, u in out.items() if u == "target"]
+    if len(targets) > 1:
+        raise InvalidInput(
+            f"{where} can have one target; {', '.join(repr(t) for t in targets)} were given.",
+            hint="Mark one column as the target and the others as features.",
+        )
+    return out
+
+
+def target_of(usages: dict[str, str]) -> str | None:
+    """The column marked as the target, if any."""
+    return next((c for c, u in usages.items() if u == "target"), None)

@@ -1,9 +1,12 @@
 """The main window: a shell of panel switcher, panels, menus, status bar and drops.
 
-It owns no logic of its own beyond wiring: menus come from ``app.ui.actions``, panels from
-``app.ui.panels``, the status bar from ``app.ui.status_bar``. Dataset commands are forwarded
-to the Data panel. What it remembers between runs (geometry, window state, last panel, recent
-files) lives in ``QSettings`` under the keys in ``app.ui.settings``.
+It owns no logic of its own beyond wiring: menus, the toolbar and every item's context menu
+come from ``app.ui.actions`` (built by ``app.ui.action_menus``, run through
+``app.ui.commands``), panels from ``app.ui.panels``, the status bar from ``app.ui.status_bar``.
+Every panel's ``selection_changed`` updates the one current context (``window.context``) and
+the entries' enabling; ``item_menu_requested`` and ``item_activated`` open an item's context
+menu or run its default next step. What it remembers between runs (geometry, window state,
+last panel, recent files, theme) lives in ``QSettings`` under the keys in ``app.ui.settings``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -24,6 +27,7 @@ from PySide6.QtGui import (
     QPalette,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -39,11 +43,31 @@ from PySide6.QtWidgets import (
 from app.bootstrap import Services
 from app.jobs.runner import JobRunner
 from app.ui import settings as keys
-from app.ui.actions import ActionContext, Menu, about_text, install_menus, update_enabled
+from app.ui.action_menus import install_menus, install_toolbar, item_menu, update_enabled
+from app.ui.actions import (
+    Action,
+    ActionContext,
+    Menu,
+    about_text,
+    default_action,
+    reason_not_to_run,
+)
+from app.ui.commands import module_defines
 from app.ui.context import CurrentContext
+from app.ui.items import (
+    DatasetItem,
+    DeploymentItem,
+    Item,
+    ModelVersionItem,
+    RunItem,
+    StudyItem,
+    TrialItem,
+)
+from app.ui.job_bridge import PanelJobs
 from app.ui.panels import PANEL_KEYS, PANELS, panel_spec
 from app.ui.panels.data_panel import DataPanel
 from app.ui.status_bar import StatusBar
+from app.ui.theme import apply_theme, saved_theme
 from app.ui.widgets.message_bar import Level
 
 OPEN_FILTER = (
@@ -52,6 +76,8 @@ OPEN_FILTER = (
 )
 SHUTDOWN_WAIT = 5.0  # seconds the window waits for cancelled jobs when it closes
 RECONCILE_DELAY_MS = 2000  # deployments are checked against the daemon after start-up
+
+ITEM_KINDS = (DatasetItem, RunItem, StudyItem, TrialItem, ModelVersionItem, DeploymentItem)
 
 PanelFactory = Callable[[Services, JobRunner, CurrentContext], QWidget]
 
@@ -125,6 +151,11 @@ class MainWindow(QMainWindow):
         self.recent = keys.RecentFiles()
         self.context = CurrentContext()  # what the person picked last: every panel's default
         self.about_box: QMessageBox | None = None
+        self.shortcuts_dialog: QWidget | None = None
+        self.item_menu: QMenu | None = None  # the last context menu opened (tests look at it)
+        self.start_page: QWidget | None = None
+        self.theme = saved_theme(keys.settings())
+        self.jobs = PanelJobs(self, self.runner, on_failed=self._on_job_failed)
         self._closed = False
         self.setWindowTitle("ModelDesk")
         self.setAcceptDrops(True)
@@ -148,6 +179,10 @@ class MainWindow(QMainWindow):
         width = max(self.switcher.sizeHintForColumn(0), 96) + 40
         self.switcher.setFixedWidth(width)
         self.switcher.currentRowChanged.connect(self._on_switcher_row_changed)
+        # a click on the current row leaves the start page for that panel
+        self.switcher.itemPressed.connect(
+            lambda it: self._on_switcher_row_changed(self.switcher.row(it))
+        )
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -161,12 +196,18 @@ class MainWindow(QMainWindow):
             store_display=services.store.url_for_display, runner=self.runner, parent=self
         )
         self.status.job_count_changed.connect(self.job_count_changed)
+        self.status.docker_changed.connect(self._on_status_docker_changed)
         self.setStatusBar(self.status)
         self.qactions, self.menus = install_menus(self, self.menuBar())
+        self.toolbar = install_toolbar(self, self.qactions)
 
-        self.data_panel.dataset_selected.connect(self._on_data_panel_dataset_selected)
         self.data_panel.ingest_finished.connect(self._on_data_panel_ingest_finished)
+        self.data_panel.datasets_listed.connect(self._on_data_panel_datasets_listed)
+        # a panel's pick in the current context may enable entries (a model version for Deploy)
+        self.context.subscribe(lambda _ctx, _changed: self.update_actions())
         self._restore_settings()
+        if self.theme != "system":
+            apply_theme(QApplication.instance(), self.theme)
         self.update_actions()
         self._reconcile_deployments(services)
 
@@ -184,33 +225,60 @@ class MainWindow(QMainWindow):
     # -- panels ------------------------------------------------------------------------------
 
     def _build_panel(self, key: str) -> QWidget:
-        """The panel ``key`` with its saved settings, wired to open other panels."""
+        """The panel ``key`` with its saved settings, wired to the window: opening other
+        panels, its items' context menus and default steps, its selection."""
         panel = panel_factory(key)(self.services, self.runner, self.context)
         if hasattr(panel, "restore_settings"):  # splitters, tabs, columns: its own keys
             panel.restore_settings(keys.settings())
-        if hasattr(panel, "open_requested"):
+        # getattr: until every panel keeps the contract (tests/ui/test_panel_contract.py)
+        if getattr(panel, "open_requested", None) is not None:
             panel.open_requested.connect(self.open_in_panel)
+        if getattr(panel, "item_menu_requested", None) is not None:
+            panel.item_menu_requested.connect(self.show_item_menu)
+        if getattr(panel, "item_activated", None) is not None:
+            panel.item_activated.connect(self.activate_item)
+        if getattr(panel, "selection_changed", None) is not None:
+            panel.selection_changed.connect(
+                lambda item, k=key: self._on_panel_selection_changed(k, item)
+            )
         return panel
 
     def show_panel(self, key: str) -> None:
-        self.switcher.setCurrentRow(PANEL_KEYS.index(key))
+        row = PANEL_KEYS.index(key)
+        if self.switcher.currentRow() == row and self.stack.currentIndex() != row:
+            self._on_switcher_row_changed(row)  # back from the start page
+        self.switcher.setCurrentRow(row)
 
     def open_in_panel(self, key: str, ref: object = None) -> None:
-        """Show panel ``key`` and let it select ``ref`` (a lineage node, a run, a version).
+        """Show panel ``key`` opened on ``ref`` (an item of ``app.ui.items``).
 
-        Panels ask for this through an ``open_requested(key, ref)`` signal; a panel that can
-        select something has a ``select(ref)`` method. Neither side knows the other.
+        Panels ask for this through an ``open_requested(key, item)`` signal and the commands
+        call it; the panel's ``open_item`` shows the item. A panel that does not keep the
+        contract yet may still have the older ``select(ref)``.
         """
         if key not in PANEL_KEYS:
             return
         self.show_panel(key)
-        select = getattr(self.panels[key], "select", None)
-        if ref is not None and callable(select):
-            select(ref)
+        if ref is None:
+            return
+        panel = self.panels[key]
+        is_item = isinstance(ref, ITEM_KINDS)
+        opener = getattr(panel, "open_item" if is_item else "select", None)
+        if not callable(opener):
+            opener = getattr(panel, "select" if is_item else "open_item", None)
+        if callable(opener):
+            opener(ref)
 
     def current_panel(self) -> str:
         row = self.switcher.currentRow()
         return PANEL_KEYS[row] if 0 <= row < len(PANEL_KEYS) else "data"
+
+    def has_operation(self, key: str, method: str) -> bool:
+        """Whether panel ``key`` has the public operation ``method`` (without building it)."""
+        built = self.panels.built().get(key)
+        if built is not None:
+            return callable(getattr(built, method, None))
+        return module_defines(panel_spec(key).module, method)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -287,17 +355,89 @@ class MainWindow(QMainWindow):
     # -- actions -----------------------------------------------------------------------------
 
     def action_context(self) -> ActionContext:
+        selections: dict[str, Item | None] = {}
+        for key, panel in self.panels.built().items():
+            selected = getattr(panel, "selected_item", None)
+            selections[key] = selected() if callable(selected) else None
         return ActionContext(
             panel=self.current_panel(),
             version=self.data_panel.selected_version(),
             dataset=self.data_panel.selected_dataset(),
+            selections=selections,
+            state=self.context.state,
+            docker=self.status.docker_status,
+            has_operation=self.has_operation,
         )
 
     def update_actions(self) -> None:
-        update_enabled(self.qactions, self.action_context())
+        update_enabled(self, self.qactions, self.action_context())
 
     def menu(self, menu: Menu) -> QMenu:
         return self.menus[menu]
+
+    def run_action(self, action: Action, item: Item | None = None) -> bool:
+        """Run ``action`` on ``item`` (a context menu's) or on what the menus act on now;
+        an entry that cannot act says why in the status bar. Returns whether it ran."""
+        ctx = self.action_context()
+        if item is None:
+            item = ctx.item_for(action.items)
+        reason = reason_not_to_run(action, ctx, item)
+        if reason is not None:
+            self.status.showMessage(reason, 8000)
+            return False
+        if action.run is not None:
+            action.run(self, item)
+        return True
+
+    def show_item_menu(self, item: Item, global_pos: QPoint) -> QMenu | None:
+        """The context menu of ``item``, built from the actions for its kind."""
+        if item is None:
+            return None
+        menu = item_menu(self, item, self.action_context(), self)
+        if not menu.actions():
+            menu.deleteLater()
+            return None
+        if self.item_menu is not None:
+            self.item_menu.deleteLater()  # one context menu at a time
+        self.item_menu = menu
+        menu.popup(global_pos)
+        return menu
+
+    def activate_item(self, item: Item) -> bool:
+        """A double-click (or Enter) on ``item``: its default next step."""
+        action = default_action(item) if item is not None else None
+        return action is not None and self.run_action(action, item)
+
+    # -- theme, start page, shortcuts ----------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        apply_theme(QApplication.instance(), name)
+        self.theme = name
+        store = keys.settings()
+        store.setValue(keys.THEME_KEY, name)
+        store.sync()
+        self.update_actions()
+
+    def show_start_page(self) -> QWidget:
+        """The first-launch page (also Help ▸ Getting started): open a file, try a sample,
+        the journey in five steps."""
+        if self.start_page is None:
+            from app.ui.start_page import StartPage
+
+            self.start_page = StartPage()
+            self.start_page.open_requested.connect(self.open_dataset_dialog)
+            self.start_page.sample_requested.connect(self._on_start_page_sample_requested)
+            self.stack.addWidget(self.start_page)
+        self.stack.setCurrentWidget(self.start_page)
+        return self.start_page
+
+    def show_shortcuts(self) -> QWidget:
+        from app.ui.start_page import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog = dialog
+        dialog.open()
+        return dialog
 
     # -- drag and drop -----------------------------------------------------------------------
 
@@ -337,6 +477,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save_settings()
         self.status.stop()
+        self.jobs.close()
         for panel in self.panels.built().values():
             close_jobs = getattr(panel, "close_jobs", None)
             if close_jobs is not None:
@@ -361,8 +502,46 @@ class MainWindow(QMainWindow):
         self.update_actions()
         self.panel_changed.emit(PANEL_KEYS[row])
 
-    def _on_data_panel_dataset_selected(self, _version: object) -> None:
+    def _on_panel_selection_changed(self, key: str, item: object) -> None:
+        """A panel's selection is the current context for its kind, and may enable entries."""
+        if isinstance(item, DatasetItem):
+            self.context.update(dataset=item.name, version=item.version, target=item.target)
+        elif isinstance(item, RunItem):
+            self.context.update(run_id=item.run_id)
+        elif isinstance(item, TrialItem):
+            self.context.update(study=item.study, run_id=item.run_id)
+        elif isinstance(item, StudyItem):
+            self.context.update(study=item.name)
+        elif isinstance(item, ModelVersionItem):
+            self.context.update(model=item.name, model_version=item.version)
+        elif isinstance(item, DeploymentItem):
+            self.context.update(deployment_id=item.deployment_id)
         self.update_actions()
+
+    def _on_data_panel_datasets_listed(self, count: int) -> None:
+        if count == 0 and self.start_page is None and self.current_panel() == "data":
+            self.show_start_page()  # an empty store: teach the first steps
+        elif (
+            count and self.start_page is not None and self.stack.currentWidget() is self.start_page
+        ):
+            self.show_panel("data")
+
+    def _on_start_page_sample_requested(self, name: str) -> None:
+        from app.ui.commands import open_sample
+
+        open_sample(self, name)
+
+    def _on_status_docker_changed(self, _status: object) -> None:
+        self.update_actions()
+
+    def _on_job_failed(self, _bridge: object, error: BaseException, tb: str) -> None:
+        from app.core.errors import ModelDeskError
+        from app.ui.widgets.error_dialog import show_unexpected_error
+
+        if isinstance(error, ModelDeskError):
+            self.status.showMessage(error.message, 8000)
+        else:
+            show_unexpected_error(error, tb, self)
 
     def _on_data_panel_ingest_finished(self, version: object) -> None:
         source = getattr(version, "source_path", "")

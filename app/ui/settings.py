@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 PANEL_KEY = "window/panel"
+THEME_KEY = "window/theme"  # system, light or dark (app.ui.theme)
 RECENT_KEY = "recent/files"
 RECENT_MAX = 10
 

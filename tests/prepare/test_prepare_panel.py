@@ -46,9 +46,7 @@ def panel(qtbot, gui_services: Services, runner: JobRunner) -> Iterator[PrepareP
 
 
 def wait_preview(qtbot, panel: PreparePanel) -> None:
-    qtbot.waitUntil(
-        lambda: panel._preview_bridge is None or panel._preview_bridge.done, timeout=WAIT
-    )
+    qtbot.waitUntil(lambda: not panel._preview_slot.busy, timeout=WAIT)
     qtbot.waitUntil(lambda: panel.preview is not None, timeout=WAIT)
 
 

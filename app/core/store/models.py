@@ -91,6 +91,9 @@ class DatasetVersionRow(Base):
     cols: Mapped[int] = mapped_column(Integer)
     source_size: Mapped[int] = mapped_column(BigInteger, default=0)
     schema: Mapped[list] = mapped_column(JSON, default=list)
+    # what the person said each column is for ({column: target|identifier|ignored}); the only
+    # mutable part of a version: it changes no data, only how later steps read it
+    usages: Mapped[dict] = mapped_column(JSON, default=dict)
     parent_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("dataset_versions.id", ondelete="SET NULL"), nullable=True
     )

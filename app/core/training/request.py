@@ -156,12 +156,15 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
     """Check ``request`` against the catalog and the dataset; raise ``InvalidInput`` if bad."""
     from app.core.errors import NotFound
 
-    if not request.target:
-        raise InvalidInput("No target column was chosen.", hint="Pick the column to predict.")
     try:
         version = datasets.resolve(request.dataset)
     except NotFound as exc:
         raise InvalidInput(exc.message, hint=exc.hint) from exc
+    if not request.target:  # the target stored with the dataset, or an error saying how to set it
+        request = replace(request, target=datasets.target_for(version, None))
+    left_out = [c for c in version.left_out if c != request.target and c not in request.exclude]
+    if left_out:  # identifiers and ignored columns marked in the Data panel's schema
+        request = replace(request, exclude=(*request.exclude, *left_out))
     names = [c.name for c in version.schema]
     for label, column in (
         [("target", request.target)]

@@ -4,11 +4,19 @@ Contract
 --------
 Services (keyword arguments): ``datasets`` (``DatasetService``), ``runner`` (``JobRunner``).
 Every service call runs as a job on the runner; results come back through a ``JobBridge`` on
-the GUI thread. Results of list and table jobs carry their job id and are dropped when a
-newer job of the same slot was started (a stale table never shows under a new selection).
+the GUI thread. The list, the table and the roles each have a ``JobSlot``: a newer job of the
+same slot cancels the older, whose result is dropped (a stale table never shows under a new
+selection).
 
-Signals: ``dataset_selected(DatasetVersion | None)``, ``ingest_finished(DatasetVersion)``,
-``datasets_changed()``.
+Keeps the panel contract (``app.ui.panels.contract``): ``open_item(DatasetItem)``,
+``selected_item()``, and the signals ``open_requested``, ``item_menu_requested`` (the tree's
+right-click: the window builds the menu from the actions), ``item_activated`` (double-click)
+and ``selection_changed(DatasetItem | None)``; a pick updates the ``CurrentContext``
+(dataset, version and its stored target). The Schema tab edits each column's role (feature,
+target, identifier, ignored), stored with the version (``edit_roles``).
+
+Signals too: ``dataset_selected(DatasetVersion | None)``, ``ingest_finished(DatasetVersion)``,
+``datasets_changed()``, ``datasets_listed(int)`` (how many datasets the list holds).
 
 Messages: ``ModelDeskError``s go to the panel's ``MessageBar`` with the file name and hint;
 anything else opens the shared error dialog with its traceback.
@@ -27,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QFileDialog,
     QInputDialog,
@@ -40,7 +49,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import Cancelled, ModelDeskError
-from app.ui.job_bridge import JobBridge, PanelJobs, call
+from app.ui.items import DatasetItem
+from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
 from app.ui.panels.data_jobs import (
     ingest_file,
     list_datasets,
@@ -51,7 +61,7 @@ from app.ui.widgets.dataset_tree import DatasetTree
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
-from app.ui.widgets.schema_model import SchemaModel
+from app.ui.widgets.schema_model import ROLE_COLUMN, RoleDelegate, SchemaModel
 from app.ui.widgets.sheet_dialog import ask_sheets
 from app.ui.widgets.table_view import DataTableView
 
@@ -84,26 +94,37 @@ def is_workbook(path: Path) -> bool:
 
 
 class DataPanel(QWidget):
+    open_requested = Signal(str, object)
+    item_menu_requested = Signal(object, QPoint)  # DatasetItem, global position
+    item_activated = Signal(object)  # DatasetItem
+    selection_changed = Signal(object)  # DatasetItem or None
     dataset_selected = Signal(object)  # DatasetVersion, or None when nothing is selected
     ingest_finished = Signal(object)  # DatasetVersion
     datasets_changed = Signal()
+    datasets_listed = Signal(int)
 
     SPLITTER_KEY = "data_panel/splitter"
     SHOW_DELETED_KEY = "data_panel/show_deleted"
 
     def __init__(
-        self, *, datasets: DatasetService, runner: JobRunner, parent: QWidget | None = None
+        self,
+        *,
+        datasets: DatasetService,
+        runner: JobRunner,
+        context: CurrentContext | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("panel-data")
         self._datasets = datasets
         self._runner = runner
+        self._context = context
         self._jobs = PanelJobs(
             self, runner, on_failed=self._on_job_failed, on_cancelled=self._on_job_cancelled
         )
-        self._list_job = 0  # id of the newest list job; older results are dropped
-        self._table_job = 0  # id of the newest table job
-        self._table_bridge: JobBridge | None = None
+        self._list_slot = JobSlot(self._jobs)
+        self._table_slot = JobSlot(self._jobs)
+        self._roles_slot = JobSlot(self._jobs)
         self._shown_version: DatasetVersion | None = None
         self._select_after_refresh: int | None = None
 
@@ -116,6 +137,8 @@ class DataPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu)
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
+        # double-click or Enter (a single click where the desktop activates on one)
+        self.tree.itemActivated.connect(self._on_tree_item_activated)
         self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setWordWrap(True)
         self.empty_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -146,6 +169,14 @@ class DataPanel(QWidget):
         self.schema_view.verticalHeader().setVisible(False)
         self.schema_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.schema_view.horizontalHeader().setStretchLastSection(False)
+        self.schema_view.setObjectName("data-schema")
+        self.schema_view.setItemDelegateForColumn(ROLE_COLUMN, RoleDelegate(self.schema_view))
+        self.schema_view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.SelectedClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.schema_model.role_edited.connect(self._on_schema_role_edited)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(table_tab, "Table")
@@ -172,14 +203,42 @@ class DataPanel(QWidget):
         if select_version_id is None and current is not None:
             select_version_id = current.id
         self._select_after_refresh = select_version_id
-        bridge = self._jobs.start(
+        self._list_slot.start(
             list_datasets,
             self._datasets,
             self.show_deleted.isChecked(),
             name="List datasets",
             done=self._on_list_done,
         )
-        self._list_job = bridge.job_id
+
+    # -- the panel contract ------------------------------------------------------------------
+
+    def open_item(self, item: object) -> None:
+        """Select a dataset version (a ``DatasetItem``); other items are not shown here."""
+        if isinstance(item, DatasetItem):
+            self.select(item.ref)
+
+    def selected_item(self) -> DatasetItem | None:
+        version = self.selected_version()
+        if version is None:
+            return None
+        return DatasetItem(version.name, version.version, version.target)
+
+    def edit_roles(self, item: DatasetItem | None = None) -> None:
+        """Show the Schema tab with the Role column ready to edit (on ``item`` if given)."""
+        if item is not None:
+            self.open_item(item)
+        self.tabs.setCurrentWidget(self.schema_view)
+        if self.schema_model.rowCount():
+            index = self.schema_model.index(0, ROLE_COLUMN)
+            self.schema_view.setCurrentIndex(index)
+            self.schema_view.scrollTo(index)
+        self.schema_view.setFocus()
+
+    def set_role(self, column: str, role: str) -> None:
+        """Set one column's role on the shown version (what the Role combo does)."""
+        row = self.schema_model.column_names().index(column)
+        self.schema_model.setData(self.schema_model.index(row, ROLE_COLUMN), role)
 
     def ingest_files(self, paths: list[str | Path]) -> None:
         """Ingest each file as a job; workbooks with several sheets ask which sheets first."""
@@ -345,32 +404,34 @@ class DataPanel(QWidget):
     # -- slots -------------------------------------------------------------------------------
 
     def _on_list_done(self, bridge: JobBridge, datasets: list[Dataset]) -> None:
-        if bridge.job_id != self._list_job:
-            return  # a newer list is on its way
         self.tree.set_datasets(datasets, select_version_id=self._select_after_refresh)
         self.empty_label.setVisible(not datasets)
         self._on_tree_selection_changed()
+        self.datasets_listed.emit(len(datasets))
 
     def _on_tree_selection_changed(self) -> None:
         version = self.selected_version()
-        if version == self._shown_version:
+        shown = self._shown_version
+        if version == shown:
             return
         self._shown_version = version
-        if self._table_bridge is not None:
-            self._table_bridge.cancel()
-            self._table_bridge = None
+        if version is not None and shown is not None and version.id == shown.id:
+            # the same version read again (its roles changed): no new table to load
+            self.schema_model.set_usages(version.usages)
+            self._announce(version)
+            return
+        self._table_slot.cancel()
         self.table_model.set_table(None)
         if version is None:
             self.schema_model.set_schema((), 0)
-            self._table_job = 0
             self.table_status.setText("Select a dataset version to see its rows.")
         else:
-            self.schema_model.set_schema(version.schema, version.rows)
+            self.schema_model.set_schema(version.schema, version.rows, version.usages)
             self.schema_view.resizeColumnsToContents()
             for col in range(self.schema_model.columnCount()):
                 self.schema_view.setColumnWidth(col, self.schema_view.columnWidth(col) + 16)
             self.table_status.setText(f"Loading {version.ref}…")
-            bridge = self._jobs.start(
+            self._table_slot.start(
                 load_version_table,
                 self._datasets,
                 version,
@@ -378,13 +439,36 @@ class DataPanel(QWidget):
                 done=self._on_table_loaded,
                 subject=version.ref,
             )
-            self._table_job, self._table_bridge = bridge.job_id, bridge
+        self._announce(version)
+
+    def _announce(self, version: DatasetVersion | None) -> None:
+        """Tell the window and the current context what is selected now."""
+        item = self.selected_item() if version is not None else None
+        if item is not None and self._context is not None:
+            self._context.update(dataset=item.name, version=item.version, target=item.target)
         self.dataset_selected.emit(version)
+        self.selection_changed.emit(item)
+
+    def _on_schema_role_edited(self, _column: str, _role: str) -> None:
+        version = self._shown_version
+        if version is None:
+            return
+        self._roles_slot.start(
+            call,
+            self._datasets.set_usages,
+            version,
+            self.schema_model.usages(),
+            name=f"Set the roles of {version.ref}",
+            done=self._on_roles_stored,
+            subject=version.ref,
+            roles=True,
+        )
+
+    def _on_roles_stored(self, _bridge: JobBridge, version: DatasetVersion) -> None:
+        self.datasets_changed.emit()
+        self.refresh(select_version_id=version.id)
 
     def _on_table_loaded(self, bridge: JobBridge, table: Any) -> None:
-        if bridge.job_id != self._table_job:
-            return  # the user selected something else meanwhile
-        self._table_bridge = None
         self.table_view.set_table(table)
         version = self._shown_version
         ref = f"{version.ref}: " if version else ""
@@ -431,10 +515,10 @@ class DataPanel(QWidget):
         self.messages.info(f"Exported {bridge.context['subject']} to {path}.")
 
     def _on_job_failed(self, bridge: JobBridge, error: BaseException, tb: str) -> None:
-        if bridge is self._table_bridge:
-            self._table_bridge = None
-        if bridge.job_id == self._table_job and self._shown_version is not None:
+        if self._table_slot.is_current(bridge) and self._shown_version is not None:
             self.table_status.setText(f"Could not load {self._shown_version.ref}.")
+        if bridge.context.get("roles") and self._shown_version is not None:
+            self.schema_model.set_usages(self._shown_version.usages)  # the store refused
         if isinstance(error, ModelDeskError):
             self.messages.show_error(error, subject=bridge.context.get("subject"))
         else:
@@ -450,11 +534,23 @@ class DataPanel(QWidget):
     def _on_show_deleted_toggled(self, _checked: bool) -> None:
         self.refresh()
 
+    def _on_tree_item_activated(self, _item: Any, _column: int) -> None:
+        item = self.selected_item()
+        if item is not None and not (self.selected_dataset() and self.selected_dataset().deleted):
+            self.item_activated.emit(item)
+
     def _on_tree_context_menu(self, pos: QPoint) -> None:
         item = self.tree.itemAt(pos)
         if item is not None:
             self.tree.setCurrentItem(item)
         dataset = self.selected_dataset()
+        selected = self.selected_item()
+        global_pos = self.tree.viewport().mapToGlobal(pos)
+        live = selected is not None and dataset is not None and not dataset.deleted
+        if live and self.isSignalConnected(_signal(self, "item_menu_requested")):
+            # a live dataset's next steps: the window builds the menu from the actions
+            self.item_menu_requested.emit(selected, global_pos)
+            return
         menu = QMenu(self)
         live = dataset is not None and not dataset.deleted
         menu.addAction("Rename…", self.rename_selected).setEnabled(live)
@@ -464,13 +560,21 @@ class DataPanel(QWidget):
         )
         menu.addSeparator()
         menu.addAction("Export…", self.export_selected).setEnabled(dataset is not None)
-        menu.popup(self.tree.viewport().mapToGlobal(pos))
+        menu.popup(global_pos)
+
+
+def _signal(obj: QWidget, name: str) -> Any:
+    meta = obj.metaObject()
+    for i in range(meta.methodCount()):
+        method = meta.method(i)
+        if method.name().data().decode() == name:
+            return method
+    raise KeyError(name)
 
 
 def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
     """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
-    del context  # not read yet: the panel adopts the current context in the window issue
-    return DataPanel(datasets=services.datasets, runner=runner)
+    return DataPanel(datasets=services.datasets, runner=runner, context=context)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,13 @@ Tabs: Overview (cards, sampling notes, warnings — double-click opens the colum
 Missing values (matrix, nullity correlation), Target (balance, mutual information, leakage,
 each feature against the target). Every plot exports as PNG, SVG or PDF from its Export button.
 
-Signals: ``profile_loaded(object)`` (the ``Profile``), ``column_selected(str)``.
+Keeps the panel contract (``app.ui.panels.contract``): ``open_item(DatasetItem)`` profiles
+that version with the item's target (else the target stored with the dataset),
+``selected_item()`` is the shown version as a ``DatasetItem``; it opens on the current
+context's dataset and target, and a pick here updates the context.
+
+Signals: ``profile_loaded(object)`` (the ``Profile``), ``column_selected(str)``, and the
+contract's four.
 Messages: ``ModelDeskError``s go to the ``MessageBar``; anything else opens the error dialog.
 Settings: ``explore_panel/tab``.
 
@@ -27,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,7 +50,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.job_bridge import JobBridge, PanelJobs
+from app.ui.items import DatasetItem
+from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
@@ -96,6 +103,10 @@ def export_report(
 
 
 class ExplorePanel(QWidget):
+    open_requested = Signal(str, object)
+    item_menu_requested = Signal(object, QPoint)
+    item_activated = Signal(object)
+    selection_changed = Signal(object)  # DatasetItem or None
     profile_loaded = Signal(object)
     column_selected = Signal(str)
 
@@ -107,18 +118,20 @@ class ExplorePanel(QWidget):
         profiles: ProfileService,
         datasets: DatasetService,
         runner: JobRunner,
+        context: CurrentContext | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("panel-explore")
         self._profiles, self._datasets, self._runner = profiles, datasets, runner
+        self._context = context
         self._jobs = PanelJobs(
             self, runner, on_failed=self._on_job_failed, on_cancelled=self._on_job_cancelled
         )
         self._versions: list[DatasetVersion] = []
-        self._profile_job = 0
-        self._profile_bridge: JobBridge | None = None
-        self._list_job = 0
+        self._profile_slot = JobSlot(self._jobs)
+        self._list_slot = JobSlot(self._jobs)
+        self._pending: DatasetItem | None = None  # opened before the list arrived
         self.profile: Profile | None = None
         self._views: Any = None  # built on the first profile (they import matplotlib)
 
@@ -181,10 +194,25 @@ class ExplorePanel(QWidget):
 
     def reload_datasets(self) -> None:
         """Read the dataset list again (keeps the current choice when it still exists)."""
-        bridge = self._jobs.start(
+        self._list_slot.start(
             list_versions, self._datasets, name="List datasets", done=self._on_versions_listed
         )
-        self._list_job = bridge.job_id
+
+    def open_item(self, item: object) -> None:
+        """Profile a dataset version (a ``DatasetItem``) with its target, or the stored one."""
+        if not isinstance(item, DatasetItem):
+            return
+        if any(v.ref == item.ref for v in self._versions) and not self._list_slot.busy:
+            self.show_dataset(item.ref, item.target)
+        else:  # not listed yet (just added, or the panel was just built): after the list
+            self._pending = item
+            self.reload_datasets()
+
+    def selected_item(self) -> DatasetItem | None:
+        version = self.selected_version()
+        if version is None:
+            return None
+        return DatasetItem(version.name, version.version, self.selected_target())
 
     def selected_version(self) -> DatasetVersion | None:
         i = self.dataset_combo.currentIndex()
@@ -201,6 +229,7 @@ class ExplorePanel(QWidget):
                 with QSignalBlocker(self.dataset_combo):
                     self.dataset_combo.setCurrentIndex(i)
                 self._fill_targets(v, target)
+                self._picked()
                 self.start_profile()
                 return
         self.messages.error(
@@ -214,13 +243,12 @@ class ExplorePanel(QWidget):
             return None
         from app.core.profiling import ProfileSettings
 
-        self._cancel_profile()
         self.messages.clear()
         settings = ProfileSettings(target=self.selected_target())
         title = f"Profiling {version.ref}" + (
             f" (target {settings.target})" if settings.target else ""
         )
-        bridge = self._jobs.start(
+        bridge = self._profile_slot.start(
             profile_version,
             self._profiles,
             version,
@@ -230,8 +258,6 @@ class ExplorePanel(QWidget):
             done=self._on_profile_done,
             title=title,
         )
-        self._profile_job = bridge.job_id
-        self._profile_bridge = bridge
         self.jobs.add(bridge, title)
         self.status.setText(f"{title}…")
         return bridge
@@ -279,19 +305,21 @@ class ExplorePanel(QWidget):
         super().showEvent(event)
         # Each time the panel comes into view, read the list again (datasets may have been
         # added on the Data panel meanwhile); the current choice is kept when it still exists.
-        listing = any(b.job_id == self._list_job and not b.done for b in self._jobs)
-        if not listing:
+        if not self._list_slot.busy:
             self.reload_datasets()
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def _cancel_profile(self) -> None:
-        bridge = self._profile_bridge
-        if bridge is not None and not bridge.done:
-            bridge.cancel()
-        self._profile_bridge = None
+    def _picked(self) -> None:
+        """The person's choice is the current context (and what the menus act on)."""
+        item = self.selected_item()
+        if item is not None and self._context is not None:
+            self._context.update(dataset=item.name, version=item.version, target=item.target)
+        self.selection_changed.emit(item)
 
     def _fill_targets(self, version: DatasetVersion, target: str | None = None) -> None:
+        """The version's columns; ``target``, else the target stored with the dataset."""
+        target = target or version.target
         with QSignalBlocker(self.target_combo):
             self.target_combo.clear()
             self.target_combo.addItem(NO_TARGET)
@@ -363,10 +391,12 @@ class ExplorePanel(QWidget):
     # -- slots -------------------------------------------------------------------------------
 
     def _on_versions_listed(self, bridge: JobBridge, versions: list[DatasetVersion]) -> None:
-        if bridge.job_id != self._list_job:
-            return
         current = self.selected_version()
         self._versions = list(versions)
+        wanted, self._pending = self._pending, None
+        if wanted is None and self._context is not None and self._context.dataset_ref:
+            state = self._context.state  # the current context: what the person picked last
+            wanted = DatasetItem(state.dataset, state.version, state.target)
         with QSignalBlocker(self.dataset_combo):
             self.dataset_combo.clear()
             for v in self._versions:
@@ -376,7 +406,14 @@ class ExplorePanel(QWidget):
         if not versions:
             self.stack.setCurrentWidget(self.empty)
             return
-        if current is None or self.selected_version().id != current.id:
+        shown = (self.selected_version(), self.selected_target())
+        if wanted is not None and any(v.ref == wanted.ref for v in versions):
+            refs = (current.ref if current else None, self.selected_target())
+            target = wanted.target or next(v for v in versions if v.ref == wanted.ref).target
+            if refs != (wanted.ref, target) or current is None:
+                self.show_dataset(wanted.ref, target)
+            return
+        if current is None or shown[0].id != current.id:
             self._on_dataset_combo_changed(self.dataset_combo.currentIndex())
 
     def _on_dataset_combo_changed(self, index: int) -> None:
@@ -384,27 +421,28 @@ class ExplorePanel(QWidget):
         if version is None:
             return
         self._fill_targets(version)
+        self._picked()
         self.start_profile()
 
     def _on_target_combo_changed(self, _index: int) -> None:
+        self._picked()
         self.start_profile()
 
     def _on_profile_button_clicked(self) -> None:
         self.start_profile(refresh=True)
 
     def _on_profile_done(self, bridge: JobBridge, profile: Profile) -> None:
-        if bridge.job_id != self._profile_job:
-            return  # a newer choice was made meanwhile: this result is stale
-        self.show_profile(profile)
+        self.show_profile(profile)  # the slot drops a result a newer choice made stale
 
     def _on_exported(self, _bridge: JobBridge, path: Path) -> None:
         size = Path(path).stat().st_size if Path(path).exists() else 0
         self.messages.info(f"Exported the profile to {path} ({size / 1e6:.2f} MB).")
 
     def _on_job_failed(self, bridge: JobBridge, error: BaseException, tb: str) -> None:
-        if bridge.context.get("title") and bridge.job_id != self._profile_job:
+        current = self._profile_slot.is_current(bridge)
+        if bridge.context.get("title") and not current:
             return  # a stale profile job's failure is not news
-        if bridge.job_id == self._profile_job:
+        if current:
             self.status.setText("")
         if isinstance(error, ModelDeskError):
             self.messages.show_error(error)
@@ -412,7 +450,7 @@ class ExplorePanel(QWidget):
             show_unexpected_error(error, tb, self)
 
     def _on_job_cancelled(self, bridge: JobBridge) -> None:
-        if bridge.job_id == self._profile_job:
+        if self._profile_slot.is_current(bridge):
             self.status.setText("Profiling cancelled; nothing was stored.")
 
     def _on_tabs_current_changed(self, _index: int) -> None:
@@ -445,8 +483,9 @@ class _Views:
 
 def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
     """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
-    del context  # not read yet: the panel adopts the current context in the window issue
-    return ExplorePanel(profiles=services.profiles, datasets=services.datasets, runner=runner)
+    return ExplorePanel(
+        profiles=services.profiles, datasets=services.datasets, runner=runner, context=context
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

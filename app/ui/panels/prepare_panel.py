@@ -14,8 +14,13 @@ the preview of the selected step (the last one when none is selected) is compute
 the GUI thread on the sample; a result from an older preview job is dropped. "Full data"
 computes the same preview on every row. Columns the step changed or added are highlighted.
 
+Keeps the panel contract (``app.ui.panels.contract``): ``open_item(DatasetItem)`` previews
+the recipe on that version; it opens on the current context's dataset, and a pick here
+updates the context. The listing, the sample and the preview each have a ``JobSlot``.
+
 Signals: ``preview_ready(object)`` (the ``Preview``), ``recipe_saved(object)``
-(``RecipeVersion``), ``dataset_made(object)`` (the new ``DatasetVersion``).
+(``RecipeVersion``), ``dataset_made(object)`` (the new ``DatasetVersion``), and the
+contract's four.
 Messages: ``ModelDeskError``s go to the ``MessageBar``; anything else opens the error dialog.
 
 Parts: ``prepare_steps_list`` (the list model and its undo commands), ``prepare_step_form``
@@ -26,10 +31,9 @@ Parts: ``prepare_steps_list`` (the list model and its undo commands), ``prepare_
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,7 +53,8 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ModelDeskError
 from app.core.recipes.steps import KINDS, SPECS, validate_step
-from app.ui.job_bridge import JobBridge
+from app.ui.items import DatasetItem
+from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs
 from app.ui.panels.prepare_preview import (
     SAMPLE_ROWS,
     PreviewModel,
@@ -109,6 +114,10 @@ def apply_recipe(
 
 
 class PreparePanel(QWidget):
+    open_requested = Signal(str, object)
+    item_menu_requested = Signal(object, QPoint)
+    item_activated = Signal(object)
+    selection_changed = Signal(object)  # DatasetItem or None
     preview_ready = Signal(object)
     recipe_saved = Signal(object)
     dataset_made = Signal(object)
@@ -119,19 +128,22 @@ class PreparePanel(QWidget):
         recipes: RecipeService,
         datasets: DatasetService,
         runner: JobRunner,
+        context: CurrentContext | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("panel-prepare")
         self._recipes, self._datasets, self._runner = recipes, datasets, runner
-        self._bridges: set[JobBridge] = set()
+        self._context = context
+        self._jobs = PanelJobs(self, runner, on_failed=self._on_job_failed)
+        self._list_slot = JobSlot(self._jobs)
+        self._data_slot = JobSlot(self._jobs)  # the sample, or every row
+        self._preview_slot = JobSlot(self._jobs)
+        self._pending: str | None = None  # a version opened before the list arrived
         self._versions: list[DatasetVersion] = []
         self._recipe_list: list[Any] = []
         self._sample: Any = None
         self._full: Any = None
-        self._preview_job = 0
-        self._preview_bridge: JobBridge | None = None
-        self._sample_job = 0
         self.preview: Preview | None = None
         self.step_dialog: StepDialog | None = None  # the open step form, if any
 
@@ -224,7 +236,7 @@ class PreparePanel(QWidget):
         head.addWidget(self.full_button)
         right_layout.addLayout(head)
         right_layout.addWidget(self.table, 1)
-        split = QSplitter()
+        split = self.splitter = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 2)
@@ -315,13 +327,37 @@ class PreparePanel(QWidget):
         return dialog
 
     def reload(self) -> None:
-        self._start(
+        self._list_slot.start(
             list_sources,
             self._datasets,
             self._recipes,
             name="List datasets and recipes",
             done=self._on_sources_listed,
         )
+
+    def open_item(self, item: object) -> None:
+        """Preview the recipe on a dataset version (a ``DatasetItem``)."""
+        if not isinstance(item, DatasetItem):
+            return
+        if any(v.ref == item.ref for v in self._versions) and not self._list_slot.busy:
+            self.select_dataset(item.ref)
+        else:
+            self._pending = item.ref
+            self.reload()
+
+    def selected_item(self) -> DatasetItem | None:
+        version = self.selected_version()
+        if version is None:
+            return None
+        return DatasetItem(version.name, version.version, version.target)
+
+    def save_settings(self, settings: QSettings) -> None:
+        settings.setValue("prepare_panel/splitter", self.splitter.saveState())
+
+    def restore_settings(self, settings: QSettings) -> None:
+        state = settings.value("prepare_panel/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
 
     def selected_version(self) -> DatasetVersion | None:
         i = self.dataset_combo.currentIndex()
@@ -341,7 +377,7 @@ class PreparePanel(QWidget):
         """Preview the selected step (the last when none is) on the sample or on all rows."""
         version = self.selected_version()
         if full and version is not None:
-            self._start(
+            self._data_slot.start(
                 load_full,
                 self._datasets,
                 version,
@@ -361,21 +397,16 @@ class PreparePanel(QWidget):
             return None
         row = self.current_row()
         upto = row if 0 <= row < len(steps) else len(steps) - 1
-        if self._preview_bridge is not None and not self._preview_bridge.done:
-            self._preview_bridge.cancel()
-        bridge = self._start(
+        return self._preview_slot.start(
             compute_preview, frame, steps, upto, name="Preview", done=self._on_preview_done
         )
-        self._preview_job = bridge.job_id
-        self._preview_bridge = bridge
-        return bridge
 
     def save(self) -> None:
         name = self.name_edit.text().strip()
         if not name:
             self.messages.error("Give the recipe a name before saving it.")
             return
-        self._start(
+        self._jobs.start(
             save_recipe,
             self._recipes,
             name,
@@ -390,7 +421,7 @@ class PreparePanel(QWidget):
         if version is None or not name:
             self.messages.error("Pick a dataset and save the recipe first.")
             return
-        self._start(
+        self._jobs.start(
             apply_recipe,
             self._recipes,
             version.ref,
@@ -401,10 +432,7 @@ class PreparePanel(QWidget):
         )
 
     def close_jobs(self) -> None:
-        for bridge in list(self._bridges):
-            bridge.detach()
-            bridge.cancel()
-        self._bridges.clear()
+        self._jobs.close()
 
     # -- Qt events ---------------------------------------------------------------------------
 
@@ -417,38 +445,45 @@ class PreparePanel(QWidget):
     def _on_sources_listed(self, bridge: JobBridge, result: Any) -> None:
         versions, recipes = result
         current = self.selected_version()
+        wanted, self._pending = self._pending, None
+        if wanted is None and self._context is not None:
+            wanted = self._context.dataset_ref  # the current context: what was picked last
         self._versions, self._recipe_list = versions, recipes
         with QSignalBlocker(self.dataset_combo):
             self.dataset_combo.clear()
             self.dataset_combo.addItems([f"{v.ref}  ({v.rows:,} × {v.cols})" for v in versions])
             keep = next((i for i, v in enumerate(versions) if current and v.id == current.id), -1)
             self.dataset_combo.setCurrentIndex(keep)
+        pick = next((i for i, v in enumerate(versions) if v.ref == wanted), -1)
         with QSignalBlocker(self.recipe_combo):
             chosen = self.recipe_combo.currentText()
             self.recipe_combo.clear()
             self.recipe_combo.addItem(NEW_RECIPE)
             self.recipe_combo.addItems([r.latest.ref for r in recipes if r.versions])
             self.recipe_combo.setCurrentIndex(max(0, self.recipe_combo.findText(chosen)))
-        if keep < 0 and versions:
-            self.dataset_combo.setCurrentIndex(0)  # loads the sample
+        if pick >= 0 and pick != keep:
+            self.dataset_combo.setCurrentIndex(pick)  # loads the sample
+        elif keep < 0 and versions:
+            self.dataset_combo.setCurrentIndex(0)
 
     def _on_dataset_combo_changed(self, index: int) -> None:
         version = self.selected_version()
         if version is None:
             return
         self._full = None
-        bridge = self._start(
+        self._data_slot.start(
             load_sample,
             self._recipes,
             version,
             name=f"Sample of {version.ref}",
             done=self._on_sample_loaded,
         )
-        self._sample_job = bridge.job_id
+        item = self.selected_item()
+        if item is not None and self._context is not None:
+            self._context.update(dataset=item.name, version=item.version, target=item.target)
+        self.selection_changed.emit(item)
 
     def _on_sample_loaded(self, bridge: JobBridge, frame: Any) -> None:
-        if bridge.job_id != self._sample_job:
-            return
         self._sample = frame
         self.refresh_preview()
 
@@ -475,9 +510,7 @@ class PreparePanel(QWidget):
         self.move_step(row, row + delta)
 
     def _on_preview_done(self, bridge: JobBridge, result: Any) -> None:
-        if bridge.job_id != self._preview_job:
-            return  # a newer preview is on its way: never show a stale one
-        preview, table = result
+        preview, table = result  # the slot dropped any preview a newer one made stale
         self.preview = preview
         self.summary.setText(summary_text(preview, self.steps(), full=self._full is not None))
         self.preview_model.set_preview(table, set(preview.changed), set(preview.added))
@@ -510,23 +543,9 @@ class PreparePanel(QWidget):
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def _start(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        name: str,
-        done: Callable[[JobBridge, Any], None],
-    ) -> JobBridge:
-        bridge = JobBridge(self._runner.submit(fn, *args, name=name), self)
-        self._bridges.add(bridge)
-        bridge.succeeded.connect(lambda result: done(bridge, result))
-        bridge.failed.connect(lambda error, tb: self._on_job_failed(bridge, error, tb))
-        bridge.finished.connect(lambda: self._bridges.discard(bridge))
-        return bridge
-
     def _on_job_failed(self, bridge: JobBridge, error: Any, tb: str) -> None:
-        if bridge is self._preview_bridge and bridge.job_id != self._preview_job:
-            return
+        if bridge.job.name == "Preview" and not self._preview_slot.is_current(bridge):
+            return  # a stale preview's failure is not news
         if isinstance(error, ModelDeskError):
             self.messages.error(error.message, hint=error.hint)
         else:
@@ -535,8 +554,9 @@ class PreparePanel(QWidget):
 
 def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
     """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
-    del context  # not read yet: the panel adopts the current context in the window issue
-    return PreparePanel(recipes=services.recipes, datasets=services.datasets, runner=runner)
+    return PreparePanel(
+        recipes=services.recipes, datasets=services.datasets, runner=runner, context=context
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 ``compute_preview`` runs on a worker thread (it also turns the 'after' sample into Arrow
 there, so that the GUI thread only swaps the table in). ``PreviewModel`` tints the columns
-the step changed (yellow) or added (green); ``summary_text`` is the before/after line.
+the step changed or added, in tints of the palette (``app.ui.widgets.colors``: amber and green
+mixed into the base colour, light or dark); ``summary_text`` is the before/after line.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication
 
 from app.core.recipes.steps import describe
+from app.ui.widgets.colors import Tone, color
 from app.ui.widgets.dataframe_model import DataFrameModel
 
 if TYPE_CHECKING:
     from app.core.recipes import Preview
 
 SAMPLE_ROWS = 1000
-_HIGHLIGHT = QColor(255, 236, 179)
-_ADDED = QColor(200, 230, 201)
 
 
 def compute_preview(frame: Any, steps: list[dict], upto: int | None, *, progress: Any) -> Any:
@@ -57,7 +57,7 @@ def summary_text(preview: Preview, steps: list[dict[str, Any]], *, full: bool) -
 
 
 class PreviewModel(DataFrameModel):
-    """The 'after' sample; changed columns tinted yellow, added ones green."""
+    """The 'after' sample; changed and added columns tinted from the palette."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(None, parent)
@@ -70,10 +70,11 @@ class PreviewModel(DataFrameModel):
 
     def _tint(self, column: int) -> QColor | None:
         name = self.column_names()[column] if column < self.columnCount() else None
+        palette = QGuiApplication.palette()  # read each time: the theme may have changed
         if name in self.added:
-            return _ADDED
+            return color(Tone.ADDED, palette)
         if name in self.changed:
-            return _HIGHLIGHT
+            return color(Tone.CHANGED, palette)
         return None
 
     def data(self, index: Any, role: int = 0) -> Any:

@@ -20,9 +20,10 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QUndoCommand
+from PySide6.QtGui import QBrush, QUndoCommand
 
 from app.core.recipes.steps import SPECS, describe
+from app.ui.widgets.colors import Tone, color
 
 MIME = "application/x-modeldesk-step-row"
 
@@ -97,7 +98,7 @@ class StepListModel(QAbstractListModel):
             learn = " Learns its values from the training rows." * spec.learns
             return f"{spec.title} ({spec.kind}).{extra}{learn}\n{json.dumps(step)}"
         if role == Qt.ItemDataRole.ForegroundRole and not step.get("enabled", True):
-            return QBrush(QColor(150, 150, 150))
+            return QBrush(color(Tone.DISABLED_TEXT))
         return None
 
     def setData(self, index: Any, value: Any, role: int = 0) -> bool:

@@ -110,6 +110,7 @@ class DatasetTree(QTreeWidget):
             )
             child.setData(0, _KIND, ("version", version))
             child.setTextAlignment(1, _RIGHT)
-            child.setToolTip(0, f"{version.ref} — from {version.source_path}")
+            target = f"; target: {version.target}" if version.target else "; no target set"
+            child.setToolTip(0, f"{version.ref} — from {version.source_path}{target}")
             item.addChild(child)
         return item

@@ -6,6 +6,11 @@ menu save the figure as it is shown (PNG at 2× resolution, SVG with text kept a
 ``set_hover(fn)`` shows ``fn(event)`` — a string for a matplotlib mouse event, or None — as a
 tooltip, which is how heatmaps show their values.
 
+The figure follows the palette (View ▸ Theme): before each draw its background, axes, ticks,
+labels, titles, legends and grid take their colours from ``app.ui.widgets.colors.plot_colors``,
+and a palette change redraws it. Colours a panel gave its data (bars, lines, heatmap text) are
+left alone.
+
 Importing this module imports matplotlib's Qt backend (a few hundred milliseconds the first
 time): import it inside the code that first needs a canvas, and pay for
 ``import matplotlib.figure`` in a job beforehand so the GUI thread does not wait.
@@ -20,7 +25,7 @@ from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -33,6 +38,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.ui.widgets.colors import PlotColors, plot_colors
 
 EXPORT_FILTERS = {
     ".png": "PNG image (*.png)",
@@ -98,16 +105,27 @@ class PlotCanvas(QWidget):
     # -- drawing ---------------------------------------------------------------------------
 
     def draw_idle(self) -> None:
+        self.apply_palette()
         self.canvas.draw_idle()
 
     def draw(self) -> None:
+        self.apply_palette()
         self.canvas.draw()
 
     def clear(self, message: str = "") -> None:
         self.figure.clear()
         if message:
-            self.figure.text(0.5, 0.5, message, ha="center", va="center", color="dimgrey")
-        self.canvas.draw_idle()
+            self.figure.text(0.5, 0.5, message, ha="center", va="center")
+        self.draw_idle()
+
+    def apply_palette(self) -> None:
+        """Give the figure the palette's background, text and grid colours."""
+        style_figure(self.figure, plot_colors(self.palette()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.draw_idle()
 
     def set_title(self, title: str) -> None:
         self.title_label.setText(title)
@@ -158,7 +176,7 @@ class PlotCanvas(QWidget):
         kwargs: dict[str, Any] = {
             "format": suffix[1:],
             "bbox_inches": "tight",
-            "facecolor": "white",
+            "facecolor": self.figure.get_facecolor(),  # as shown
         }
         if suffix == ".png":
             kwargs["dpi"] = self.figure.dpi * PNG_DPI_SCALE
@@ -207,6 +225,29 @@ class PlotCanvas(QWidget):
 
     def _on_canvas_context_menu(self, pos: QPoint) -> None:
         self._export_menu(self).popup(self.canvas.mapToGlobal(pos))
+
+
+def style_figure(figure: Figure, colors: PlotColors) -> None:
+    """Recolour what matplotlib draws by default (not the data) with ``colors``."""
+    figure.set_facecolor(colors.background)
+    for text in figure.texts:
+        text.set_color(colors.text)
+    for ax in figure.axes:
+        ax.set_facecolor(colors.background)
+        for spine in ax.spines.values():
+            spine.set_edgecolor(colors.edge)
+        ax.tick_params(which="both", colors=colors.text)
+        for label in (ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title):
+            label.set_color(colors.text)
+        for line in ax.get_xgridlines() + ax.get_ygridlines():
+            line.set_color(colors.grid)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.get_frame().set_facecolor(colors.background)
+            legend.get_frame().set_edgecolor(colors.edge)
+            for text in legend.get_texts():
+                text.set_color(colors.text)
+            legend.get_title().set_color(colors.text)
 
 
 def main() -> int:
