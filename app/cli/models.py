@@ -317,11 +317,15 @@ def lineage(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     result = services.registry.export(args.ref, Path(args.output), format=args.format)
     extra = f" and {result['metadata']}" if result.get("metadata") else ""
-    check = (
-        f" (matches scikit-learn on {result['rows_compared']} example rows)"
-        if args.format == "onnx"
-        else ""
-    )
+    check = ""
+    if args.format == "onnx":
+        renamed = sum(c != n for c, n in result["input_names"].items())
+        check = f" (matches scikit-learn on {result['rows_compared']} example rows" + (
+            f"; {renamed} column name(s) became ONNX identifiers: the model's metadata "
+            f"'modeldesk.input_names' maps each column to its input)"
+            if renamed
+            else ")"
+        )
     return result, f"Wrote {result['path']}{extra}{check}."
 
 

@@ -156,3 +156,94 @@ def test_import_refuses_what_is_not_skops(services, tmp_path) -> None:
     bad.write_bytes(b"\x80\x04not a zip")
     with pytest.raises(InvalidInput, match="not a skops model file"):
         services.registry.import_file(bad, "x")
+
+
+def _feed_by_metadata(model_bytes: bytes, frame: pd.DataFrame) -> dict:
+    """A client's feed: original column names mapped through the model's metadata_props."""
+    import onnx
+
+    from app.core.registry.onnx_converters import as_categories_text
+
+    model = onnx.load_from_string(model_bytes)
+    mapping = json.loads({p.key: p.value for p in model.metadata_props}["modeldesk.input_names"])
+    assert sorted(mapping) == sorted(frame.columns)
+    text = {i.name for i in model.graph.input if i.type.tensor_type.elem_type == 8}  # STRING
+    return {
+        name: as_categories_text(frame[[column]])
+        if name in text
+        else frame[[column]].to_numpy(np.float32)
+        for column, name in mapping.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "estimator"),
+    [("bc", "target", "logistic"), ("wine", "target", "random_forest"),
+     ("iris", "species", "decision_tree")],
+)  # fmt: skip
+def test_onnx_export_of_sklearn_data_sets_with_their_own_column_names(
+    services, tmp_path, name, target, estimator
+) -> None:
+    """Spaces, '/' and '()' in column names: the export works and a client feeding rows by
+    the original names (through the model's metadata) gets scikit-learn's predictions."""
+    import onnxruntime as ort
+    import pyarrow as pa
+
+    from app.core.training import TrainRequest
+    from tests.cli.conftest import load_frame
+
+    frame = load_frame(name)
+    services.datasets.add_table(
+        pa.Table.from_pandas(frame, preserve_index=False), name=name, source_kind="test"
+    )
+    run = services.training.train_inline(
+        TrainRequest(f"{name}@1", target, estimator, folds=3, plots=False)
+    )
+    services.registry.register(run.id, name)
+    out = tmp_path / f"{name}.onnx"
+    result = services.registry.export(f"{name}@1", out, format="onnx")
+    features = frame.drop(columns=target)
+    assert list(result["input_names"]) == list(features.columns)
+    assert any(c != n for c, n in result["input_names"].items())  # names were sanitized
+
+    session = ort.InferenceSession(out.read_bytes(), providers=["CPUExecutionProvider"])
+    labels, proba = session.run(None, _feed_by_metadata(out.read_bytes(), features))[:2]
+    model = services.registry.load_model(f"{name}@1")
+    assert [str(v) for v in labels] == [str(v) for v in model.predict(features)]
+    # float32 thresholds may move a row to the other side of a split in a tree or two
+    tolerance = 0.021 if estimator == "random_forest" else 1e-4
+    assert np.abs(proba - model.predict_proba(features)).max() <= tolerance
+
+
+def test_onnx_input_names_that_clash_once_sanitized(services, tmp_path) -> None:
+    """'a b' and 'a_b' both become identifiers; each keeps its own input, text included."""
+    import onnxruntime as ort
+    import pyarrow as pa
+
+    from app.core.training import TrainRequest
+
+    rng = np.random.default_rng(0)
+    n = 150
+    frame = pd.DataFrame(
+        {
+            "a b": rng.normal(size=n),
+            "a_b": rng.normal(size=n),
+            "c/d": rng.normal(size=n),
+            "kind (text)": rng.choice(["x", "y", "z"], n),
+        }
+    )
+    frame["label"] = np.where(frame["a b"] - frame["a_b"] + (frame["kind (text)"] == "x") > 0,
+                              "yes", "no")  # fmt: skip
+    services.datasets.add_table(pa.Table.from_pandas(frame), name="clash", source_kind="test")
+    run = services.training.train_inline(
+        TrainRequest("clash@1", "label", "logistic", folds=3, plots=False, test_size=0.0)
+    )
+    services.registry.register(run.id, "clash")
+    out = tmp_path / "clash.onnx"
+    result = services.registry.export("clash@1", out, format="onnx")
+    assert len(set(result["input_names"].values())) == 4
+    features = frame.drop(columns="label")
+    session = ort.InferenceSession(out.read_bytes(), providers=["CPUExecutionProvider"])
+    labels = session.run(None, _feed_by_metadata(out.read_bytes(), features))[0]
+    model = services.registry.load_model("clash@1")
+    assert list(labels) == list(model.predict(features))
