@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from app.core.errors import InvalidInput
+from app.core.training.model_io import KNOWN_SAFE_TYPES
 
 from .conftest import train
 
@@ -115,7 +116,8 @@ def test_skops_export_then_import_asks_for_trust(services, numeric, tmp_path) ->
     info = reg.inspect_file(out)
     assert info["sha256"] == original.artifact_sha256
     untrusted = info["untrusted_types"]
-    assert "sklearn.tree._tree.Tree" in untrusted and untrusted == original.trusted_types
+    assert "sklearn.tree._tree.Tree" in untrusted
+    assert untrusted == sorted(set(original.trusted_types) - KNOWN_SAFE_TYPES)
 
     # an outside file with a type nobody trusts by default
     import skops.io as sio
@@ -247,3 +249,33 @@ def test_onnx_input_names_that_clash_once_sanitized(services, tmp_path) -> None:
     labels = session.run(None, _feed_by_metadata(out.read_bytes(), features))[0]
     model = services.registry.load_model("clash@1")
     assert list(labels) == list(model.predict(features))
+
+
+def test_a_file_modeldesk_exported_imports_back_without_extra_trust(services, tmp_path) -> None:
+    """A recipe (RecipeTransformer), categories (AsCategories) and numpy dtypes: all known
+    safe, so the exported file imports as it is and the copy predicts the same."""
+    from app.core.training import TrainRequest
+    from tests.core.test_training import make_table
+
+    services.datasets.add_table(make_table(), name="toy", source_kind="test")
+    services.recipes.save("clean", [{"op": "impute", "columns": ["x2"], "strategy": "median"}])
+    run = services.training.train_inline(
+        TrainRequest("toy@1", "label", "logistic", folds=3, plots=False, recipe="clean",
+                     exclude=("price_text", "comment", "when"))
+    )  # fmt: skip
+    reg = services.registry
+    original = reg.register(run.id, "toy")
+    safe = {"numpy.dtype", "app.core.recipes.runtime.RecipeTransformer"}
+    assert safe | {"app.core.training.transformers.AsCategories"} <= set(original.trusted_types)
+    out = tmp_path / "toy.skops"
+    reg.export("toy@1", out)
+    assert reg.inspect_file(out)["untrusted_types"] == []  # nothing for the user to vouch for
+
+    copy = reg.import_file(out, "toy-copy")  # no trust given
+    assert set(copy.trusted_types) == set(original.trusted_types)
+    frame = make_table(seed=5).to_pandas().head(30)
+    assert list(reg.load_model("toy-copy@1").predict(frame)) == list(
+        reg.load_model("toy@1").predict(frame)
+    )
+    # a type outside the known-safe set still has to be named
+    assert "sklearn.tree._tree.Tree" not in copy.trusted_types

@@ -4,7 +4,9 @@ Export writes the verified skops bytes and, beside them, ``<file>.json`` with th
 metadata (the bundle's ``model.json`` plus metrics and description), so the file can be
 imported elsewhere with its signature. Import never unpickles: skops lists the types the
 file would construct that it does not trust by default, and the user must name each one
-(``--trust`` / a dialog) before anything is loaded. ONNX export first walks the pipeline
+(``--trust`` / a dialog) before anything is loaded; ``numpy.dtype`` and ModelDesk's own
+transformers (``model_io.KNOWN_SAFE_TYPES``) need no naming, so a file ModelDesk exported
+imports back as it is. ONNX export first walks the pipeline
 and names each step skl2onnx has no converter for (``onnx_converters`` adds ModelDesk's
 ``AsCategories``, so numbers and categories export; date parts do not); numbers are fed as
 float, categories as the text ``AsCategories`` writes. skl2onnx turns column names into
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import InvalidInput, NotFound, StoreUnavailable
+from app.core.training.model_io import KNOWN_SAFE_TYPES
 
 if TYPE_CHECKING:
     from app.core.registry.entities import ModelVersion
@@ -270,7 +273,7 @@ def inspect_file(path: Any) -> dict[str, Any]:
     except FileNotFoundError:
         raise NotFound(f"There is no file {path}.") from None
     try:
-        untrusted = sorted(sio.get_untrusted_types(data=data))
+        constructs = set(sio.get_untrusted_types(data=data))
     except Exception as exc:  # a zip that is not skops, or no zip at all
         raise InvalidInput(
             f"{path} is not a skops model file ({type(exc).__name__}: {exc}).",
@@ -286,7 +289,9 @@ def inspect_file(path: Any) -> dict[str, Any]:
         "path": str(path),
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
-        "untrusted_types": untrusted,
+        # what the user must trust by name; the rest skops would also ask about is known safe
+        "untrusted_types": sorted(constructs - KNOWN_SAFE_TYPES),
+        "known_safe_types": sorted(constructs & KNOWN_SAFE_TYPES),
         "metadata": meta,
     }
 
@@ -343,11 +348,12 @@ def import_file(
             hint="If you know where the file came from, trust them explicitly: "
             "--trust " + ",".join(missing),
         )
+    constructs = sorted({*info["untrusted_types"], *info["known_safe_types"]})
     data = Path(path).read_bytes()
     if hashlib.sha256(data).hexdigest() != info["sha256"]:
         raise InvalidInput(f"{path} changed while it was being imported; try again.")
     try:
-        model = sio.loads(data, trusted=info["untrusted_types"])
+        model = sio.loads(data, trusted=constructs)
     except Exception as exc:
         raise InvalidInput(f"{path} could not be loaded by skops: {exc}") from exc
     if not hasattr(model, "predict"):
@@ -360,7 +366,7 @@ def import_file(
         dataset_version_id=None,
         artifact_sha256=info["sha256"],
         artifact_size=info["size"],
-        trusted_types=info["untrusted_types"],
+        trusted_types=constructs,
         packages=dict(meta.get("packages") or env["packages"]),
         python_version=str(meta.get("python_version") or env["python"]),
         recipe=None,
