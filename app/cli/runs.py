@@ -253,17 +253,10 @@ def compare(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 def reproduce(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     from app.cli.train import run_summary
 
-    original = services.tracking.get(args.run_id)
     with ProgressBar(f"reproduce #{args.run_id}") as bar:
         new_id, _ = services.training.reproduce(args.run_id, progress=bar)
-    run = services.tracking.get(new_id)
-    payload, text = run_summary(run)
-    keys = [k for k in original.metrics if k not in ("train_seconds", "predict_ms_per_row")]
-    differences = {
-        k: [original.metrics[k], run.metrics.get(k)]
-        for k in keys
-        if run.metrics.get(k) != original.metrics[k]
-    }
+    payload, text = run_summary(services.tracking.get(new_id))
+    differences = services.training.compare_reproduction(args.run_id, new_id)
     payload.update(reproduces=args.run_id, same_metrics=not differences, differences=differences)
     verdict = (
         f"Same metrics as run {args.run_id}."
