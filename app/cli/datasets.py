@@ -129,8 +129,11 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.cli.output import output_file
+
+    out = output_file(args.output)
     with ProgressBar(args.output) as bar:
-        path = services.datasets.export(args.ref, args.output, progress=bar)
+        path = services.datasets.export(args.ref, out, progress=bar)
     return {"ref": args.ref, "path": str(path)}, f"Wrote {path}"
 
 

@@ -315,7 +315,10 @@ def lineage(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    result = services.registry.export(args.ref, Path(args.output), format=args.format)
+    from app.cli.output import output_file
+
+    out = output_file(args.output)
+    result = services.registry.export(args.ref, out, format=args.format)
     extra = f" and {result['metadata']}" if result.get("metadata") else ""
     check = ""
     if args.format == "onnx":
@@ -339,13 +342,14 @@ def import_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def card(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    out = Path(args.output)
+    from app.cli.output import output_file, write_text
+
+    out = output_file(args.output)
     fmt = args.format or ("html" if out.suffix.lower() in (".html", ".htm") else "md")
     text = (
         services.registry.card_html(args.ref)
         if fmt == "html"
         else services.registry.card_markdown(args.ref)
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text)
     return {"ref": args.ref, "path": str(out), "format": fmt}, f"Wrote the model card to {out}."

@@ -51,8 +51,10 @@ def register(commands: Any) -> None:
 def profile(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     from dataclasses import replace
 
+    from app.cli.output import output_file
     from app.core.profiling import ProfileSettings
 
+    html = output_file(args.html, option="--html") if args.html else None  # before the work
     settings = ProfileSettings(target=args.target or None, task=args.task)
     if args.sample:
         settings = replace(settings, sample_rows=args.sample)
@@ -62,8 +64,8 @@ def profile(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         result = services.profiles.profile(args.ref, settings, progress=bar, refresh=args.refresh)
     payload = result.to_dict()
     lines = summary_lines(result.document, cached=result.cached, seconds=result.seconds)
-    if args.html:
-        path = services.profiles.export_html(result, args.html)
+    if html is not None:
+        path = services.profiles.export_html(result, html)
         payload["html"] = str(path)
         lines.append(f"Wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return payload, "\n".join(lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from app.cli import add_common
@@ -81,9 +80,14 @@ def register(commands: Any) -> None:
 def _sort_key(sort: str) -> str:
     from app.core.tracking.query import ATTRIBUTES
 
-    if "." in sort or sort in ATTRIBUTES:
+    if sort.startswith(("metrics.", "params.")) or sort in ATTRIBUTES:
         return sort
-    return f"metrics.{sort}"
+    return f"metrics.{sort}"  # a bare metric name, "cv.accuracy" included
+
+
+def _some(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" … ({len(names)} in all)" if len(names) > limit else "")
 
 
 def _fmt(value: Any) -> str:
@@ -106,13 +110,32 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 # -- handlers ---------------------------------------------------------------------------------
 
 
+def _check_keys(keys: list[str], params: list[str], metrics: list[str], what: str) -> None:
+    """Refuse a metric or parameter no run has (a typo would sort by nothing, silently)."""
+    from app.core.tracking.query import ATTRIBUTES
+
+    for key in keys:
+        kind, _, name = key.partition(".")
+        if key in ATTRIBUTES or name in {"metrics": metrics, "params": params}.get(kind, ()):
+            continue
+        main = [m for m in metrics if not m.startswith("cv.") and not m.endswith("_std")]
+        raise InvalidInput(
+            f"No run has a {'parameter' if kind == 'params' else 'metric'} '{name}' to {what}.",
+            hint=f"Use a metric ({_some(main)}), params.NAME ({_some(params)}) or a run "
+            f"attribute ({', '.join(ATTRIBUTES)}).",
+        )
+
+
 def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     sort = _sort_key(args.sort)
+    param_keys, metric_keys = services.tracking.keys()
     if args.columns:
         columns = [_sort_key(c.strip()) for c in args.columns.split(",") if c.strip()]
     else:
-        _, metric_keys = services.tracking.keys()
         columns = [f"metrics.{m}" for m in DEFAULT_METRICS if m in metric_keys]
+    if metric_keys or param_keys:  # an empty store sorts by anything: there is nothing
+        _check_keys([sort], param_keys, metric_keys, "sort by")
+        _check_keys(columns, param_keys, metric_keys, "show")
     if sort.startswith(("metrics.", "params.")) and sort not in columns:
         columns.insert(0, sort)
     page = services.tracking.search(
@@ -267,13 +290,10 @@ def reproduce(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export_code(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    code = services.training.export_code(args.run_id, data_path=args.data)
-    out = Path(args.output)
-    if not out.parent.exists():
-        raise InvalidInput(f"The folder {out.parent} does not exist.")
-    tmp = out.with_name(f".{out.name}.part")
-    tmp.write_text(code, encoding="utf-8")
-    tmp.replace(out)
+    from app.cli.output import output_file, write_text
+
+    out = output_file(args.output)
+    write_text(out, services.training.export_code(args.run_id, data_path=args.data))
     return {"run_id": args.run_id, "path": str(out)}, f"Wrote {out}"
 
 
