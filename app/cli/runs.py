@@ -193,6 +193,12 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         f"  python     {run.env.get('python', '-')}   modeldesk {run.env.get('modeldesk', '-')}"
         f"   scikit-learn {run.env.get('packages', {}).get('scikit-learn', '-')}",
     ]
+    git = run.env.get("git")
+    if git:
+        commit = (git.get("commit") or "no commit yet")[:12]
+        branch = f" on {git['branch']}" if git.get("branch") else " (detached HEAD)"
+        dirty = ", with uncommitted changes" if git.get("dirty") else ""
+        lines.append(f"  git        {commit}{branch}{dirty}   in {git.get('root', '-')}")
     if run.note:
         lines.append(f"  note       {run.note}")
     if run.params:
