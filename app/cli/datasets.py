@@ -166,6 +166,15 @@ def watch(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     import sys
     import time
 
+    for option, value, low, inclusive in (
+        ("--debounce", args.debounce, 0, True),
+        ("--timeout", args.timeout, 0, False),
+        ("--max-files", args.max_files, 1, True),
+    ):
+        if value is not None and (value < low if inclusive else value <= low):
+            bound = f"at least {low}" if inclusive else f"more than {low}"
+            raise InvalidInput(f"{option} must be {bound}; got {value}.")
+
     def added(result: Any) -> None:
         v = result.version
         if not args.json:

@@ -56,7 +56,7 @@ def profile(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
     html = output_file(args.html, option="--html") if args.html else None  # before the work
     settings = ProfileSettings(target=args.target or None, task=args.task)
-    if args.sample:
+    if args.sample is not None:  # 0 is a value to refuse, not "no sample"
         settings = replace(settings, sample_rows=args.sample)
     if args.threshold:
         settings = replace(settings, thresholds=thresholds(settings, args.threshold))

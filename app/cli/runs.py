@@ -127,6 +127,8 @@ def _check_keys(keys: list[str], params: list[str], metrics: list[str], what: st
 
 
 def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.limit < 0:
+        raise InvalidInput(f"--limit must be 0 (all runs) or more; got {args.limit}.")
     sort = _sort_key(args.sort)
     param_keys, metric_keys = services.tracking.keys()
     if args.columns:

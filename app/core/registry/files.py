@@ -272,6 +272,10 @@ def inspect_file(path: Any) -> dict[str, Any]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder; name the .skops file in it.") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path} cannot be read: {exc.strerror or exc}.") from None
     try:
         constructs = set(sio.get_untrusted_types(data=data))
     except Exception as exc:  # a zip that is not skops, or no zip at all
