@@ -337,7 +337,10 @@ def import_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     v = services.registry.import_file(
         Path(args.file), args.name, trust=trust, description=args.description
     )
-    trusted = f" trusting {', '.join(v.trusted_types)}" if v.trusted_types else ""
+    from app.core.training.model_io import KNOWN_SAFE_TYPES
+
+    named = [t for t in v.trusted_types if t not in KNOWN_SAFE_TYPES]
+    trusted = f" trusting {', '.join(named)}" if named else ""
     return v.to_dict(), f"Imported {args.file} as {v.ref}{trusted}."
 
 
