@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from app.cli import add_common
-from app.core.errors import TamperedArtifact
+from app.core.errors import InvalidInput, TamperedArtifact
 
 
 def register(commands: Any) -> None:
@@ -32,6 +32,8 @@ def register(commands: Any) -> None:
 
 
 def log(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.limit < 0:
+        raise InvalidInput(f"--limit must be 0 (all entries) or more; got {args.limit}.")
     entries = services.registry.audit_log(args.subject, action=args.event, limit=args.limit or None)
     payload = {"entries": [e.to_dict() for e in entries]}
     if not entries:

@@ -129,8 +129,11 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.cli.output import output_file
+
+    out = output_file(args.output)
     with ProgressBar(args.output) as bar:
-        path = services.datasets.export(args.ref, args.output, progress=bar)
+        path = services.datasets.export(args.ref, out, progress=bar)
     return {"ref": args.ref, "path": str(path)}, f"Wrote {path}"
 
 
@@ -162,6 +165,15 @@ def add_sql(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 def watch(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     import sys
     import time
+
+    for option, value, low, inclusive in (
+        ("--debounce", args.debounce, 0, True),
+        ("--timeout", args.timeout, 0, False),
+        ("--max-files", args.max_files, 1, True),
+    ):
+        if value is not None and (value < low if inclusive else value <= low):
+            bound = f"at least {low}" if inclusive else f"more than {low}"
+            raise InvalidInput(f"{option} must be {bound}; got {value}.")
 
     def added(result: Any) -> None:
         v = result.version

@@ -315,13 +315,20 @@ def lineage(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    result = services.registry.export(args.ref, Path(args.output), format=args.format)
+    from app.cli.output import output_file
+
+    out = output_file(args.output)
+    result = services.registry.export(args.ref, out, format=args.format)
     extra = f" and {result['metadata']}" if result.get("metadata") else ""
-    check = (
-        f" (matches scikit-learn on {result['rows_compared']} example rows)"
-        if args.format == "onnx"
-        else ""
-    )
+    check = ""
+    if args.format == "onnx":
+        renamed = sum(c != n for c, n in result["input_names"].items())
+        check = f" (matches scikit-learn on {result['rows_compared']} example rows" + (
+            f"; {renamed} column name(s) became ONNX identifiers: the model's metadata "
+            f"'modeldesk.input_names' maps each column to its input)"
+            if renamed
+            else ")"
+        )
     return result, f"Wrote {result['path']}{extra}{check}."
 
 
@@ -330,18 +337,22 @@ def import_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     v = services.registry.import_file(
         Path(args.file), args.name, trust=trust, description=args.description
     )
-    trusted = f" trusting {', '.join(v.trusted_types)}" if v.trusted_types else ""
+    from app.core.training.model_io import KNOWN_SAFE_TYPES
+
+    named = [t for t in v.trusted_types if t not in KNOWN_SAFE_TYPES]
+    trusted = f" trusting {', '.join(named)}" if named else ""
     return v.to_dict(), f"Imported {args.file} as {v.ref}{trusted}."
 
 
 def card(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    out = Path(args.output)
+    from app.cli.output import output_file, write_text
+
+    out = output_file(args.output)
     fmt = args.format or ("html" if out.suffix.lower() in (".html", ".htm") else "md")
     text = (
         services.registry.card_html(args.ref)
         if fmt == "html"
         else services.registry.card_markdown(args.ref)
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text)
     return {"ref": args.ref, "path": str(out), "format": fmt}, f"Wrote the model card to {out}."

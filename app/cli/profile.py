@@ -51,11 +51,13 @@ def register(commands: Any) -> None:
 def profile(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     from dataclasses import replace
 
+    from app.cli.output import output_file
     from app.core.profiling import ProfileSettings
 
+    html = output_file(args.html, option="--html") if args.html else None  # before the work
     target = args.target or services.datasets.resolve(args.ref).target  # else: the stored one
     settings = ProfileSettings(target=target, task=args.task)
-    if args.sample:
+    if args.sample is not None:  # 0 is a value to refuse, not "no sample"
         settings = replace(settings, sample_rows=args.sample)
     if args.threshold:
         settings = replace(settings, thresholds=thresholds(settings, args.threshold))
@@ -63,8 +65,8 @@ def profile(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         result = services.profiles.profile(args.ref, settings, progress=bar, refresh=args.refresh)
     payload = result.to_dict()
     lines = summary_lines(result.document, cached=result.cached, seconds=result.seconds)
-    if args.html:
-        path = services.profiles.export_html(result, args.html)
+    if html is not None:
+        path = services.profiles.export_html(result, html)
         payload["html"] = str(path)
         lines.append(f"Wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return payload, "\n".join(lines)

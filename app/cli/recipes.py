@@ -85,15 +85,15 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.cli.output import output_file, write_text
+
+    path = output_file(args.output) if args.output else None
     if args.python:
         text = services.recipes.export_python(args.ref)
     else:
         text = json.dumps(services.recipes.export_json(args.ref), indent=2) + "\n"
-    if args.output:
-        path = Path(args.output)
-        if not path.parent.exists():
-            raise InvalidInput(f"The folder {path.parent} does not exist.")
-        path.write_text(text, encoding="utf-8")
+    if path is not None:
+        write_text(path, text)
         return {"ref": args.ref, "path": str(path)}, f"Wrote {path}"
     if args.json and not args.python:
         return json.loads(text), ""

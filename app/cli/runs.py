@@ -8,7 +8,6 @@ from typing import Any
 from app.cli import add_common
 from app.cli.progress_bar import ProgressBar
 from app.core.errors import InvalidInput
-from app.core.fsutil import write_atomically
 
 DEFAULT_METRICS = ("accuracy", "roc_auc", "r2", "rmse")
 
@@ -81,9 +80,14 @@ def register(commands: Any) -> None:
 def _sort_key(sort: str) -> str:
     from app.core.tracking.query import ATTRIBUTES
 
-    if "." in sort or sort in ATTRIBUTES:
+    if sort.startswith(("metrics.", "params.")) or sort in ATTRIBUTES:
         return sort
-    return f"metrics.{sort}"
+    return f"metrics.{sort}"  # a bare metric name, "cv.accuracy" included
+
+
+def _some(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" … ({len(names)} in all)" if len(names) > limit else "")
 
 
 def _fmt(value: Any) -> str:
@@ -106,13 +110,34 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 # -- handlers ---------------------------------------------------------------------------------
 
 
+def _check_keys(keys: list[str], params: list[str], metrics: list[str], what: str) -> None:
+    """Refuse a metric or parameter no run has (a typo would sort by nothing, silently)."""
+    from app.core.tracking.query import ATTRIBUTES
+
+    for key in keys:
+        kind, _, name = key.partition(".")
+        if key in ATTRIBUTES or name in {"metrics": metrics, "params": params}.get(kind, ()):
+            continue
+        main = [m for m in metrics if not m.startswith("cv.") and not m.endswith("_std")]
+        raise InvalidInput(
+            f"No run has a {'parameter' if kind == 'params' else 'metric'} '{name}' to {what}.",
+            hint=f"Use a metric ({_some(main)}), params.NAME ({_some(params)}) or a run "
+            f"attribute ({', '.join(ATTRIBUTES)}).",
+        )
+
+
 def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.limit < 0:
+        raise InvalidInput(f"--limit must be 0 (all runs) or more; got {args.limit}.")
     sort = _sort_key(args.sort)
+    param_keys, metric_keys = services.tracking.keys()
     if args.columns:
         columns = [_sort_key(c.strip()) for c in args.columns.split(",") if c.strip()]
     else:
-        _, metric_keys = services.tracking.keys()
         columns = [f"metrics.{m}" for m in DEFAULT_METRICS if m in metric_keys]
+    if metric_keys or param_keys:  # an empty store sorts by anything: there is nothing
+        _check_keys([sort], param_keys, metric_keys, "sort by")
+        _check_keys(columns, param_keys, metric_keys, "show")
     if sort.startswith(("metrics.", "params.")) and sort not in columns:
         columns.insert(0, sort)
     page = services.tracking.search(
@@ -170,6 +195,12 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         f"  python     {run.env.get('python', '-')}   modeldesk {run.env.get('modeldesk', '-')}"
         f"   scikit-learn {run.env.get('packages', {}).get('scikit-learn', '-')}",
     ]
+    git = run.env.get("git")
+    if git:
+        commit = (git.get("commit") or "no commit yet")[:12]
+        branch = f" on {git['branch']}" if git.get("branch") else " (detached HEAD)"
+        dirty = ", with uncommitted changes" if git.get("dirty") else ""
+        lines.append(f"  git        {commit}{branch}{dirty}   in {git.get('root', '-')}")
     if run.note:
         lines.append(f"  note       {run.note}")
     if run.params:
@@ -253,17 +284,10 @@ def compare(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 def reproduce(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     from app.cli.train import run_summary
 
-    original = services.tracking.get(args.run_id)
     with ProgressBar(f"reproduce #{args.run_id}") as bar:
         new_id, _ = services.training.reproduce(args.run_id, progress=bar)
-    run = services.tracking.get(new_id)
-    payload, text = run_summary(run)
-    keys = [k for k in original.metrics if k not in ("train_seconds", "predict_ms_per_row")]
-    differences = {
-        k: [original.metrics[k], run.metrics.get(k)]
-        for k in keys
-        if run.metrics.get(k) != original.metrics[k]
-    }
+    payload, text = run_summary(services.tracking.get(new_id))
+    differences = services.training.compare_reproduction(args.run_id, new_id)
     payload.update(reproduces=args.run_id, same_metrics=not differences, differences=differences)
     verdict = (
         f"Same metrics as run {args.run_id}."
@@ -274,8 +298,10 @@ def reproduce(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def export_code(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    code = services.training.export_code(args.run_id, data_path=args.data)
-    out = write_atomically(args.output, code)
+    from app.cli.output import output_file, write_text
+
+    out = output_file(args.output)
+    write_text(out, services.training.export_code(args.run_id, data_path=args.data))
     return {"run_id": args.run_id, "path": str(out)}, f"Wrote {out}"
 
 

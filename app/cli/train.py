@@ -86,7 +86,7 @@ def parse_pairs(items: list[str], what: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InvalidInput(f"'{item}' is not a {what}.", hint=f"Write {what}s as KEY=VALUE.")
+            raise InvalidInput(f"{item!r} is not a {what}.", hint=f"Write {what}s as KEY=VALUE.")
         out[key.strip()] = value.strip()
     return out
 

@@ -54,6 +54,7 @@ def test_models_cli_end_to_end(capsys, services, good_and_bad_runs, store_url, t
     assert "Signature" in out and "x1" in out
 
     target = tmp_path / "out" / "churn.skops"
+    target.parent.mkdir()  # -o writes into an existing folder (a missing one is an error)
     code, out, _ = run(capsys, "models", "export", "churn@1", "-o", str(target), *s, "--json")
     assert code == 0 and target.exists() and (tmp_path / "out" / "churn.skops.json").exists()
     code, out, err = run(capsys, "models", "import", str(target), "--name", "copy", *s)

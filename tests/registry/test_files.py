@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from app.core.errors import InvalidInput
+from app.core.training.model_io import KNOWN_SAFE_TYPES
 
 from .conftest import train
 
@@ -115,7 +116,8 @@ def test_skops_export_then_import_asks_for_trust(services, numeric, tmp_path) ->
     info = reg.inspect_file(out)
     assert info["sha256"] == original.artifact_sha256
     untrusted = info["untrusted_types"]
-    assert "sklearn.tree._tree.Tree" in untrusted and untrusted == original.trusted_types
+    assert "sklearn.tree._tree.Tree" in untrusted
+    assert untrusted == sorted(set(original.trusted_types) - KNOWN_SAFE_TYPES)
 
     # an outside file with a type nobody trusts by default
     import skops.io as sio
@@ -156,3 +158,124 @@ def test_import_refuses_what_is_not_skops(services, tmp_path) -> None:
     bad.write_bytes(b"\x80\x04not a zip")
     with pytest.raises(InvalidInput, match="not a skops model file"):
         services.registry.import_file(bad, "x")
+
+
+def _feed_by_metadata(model_bytes: bytes, frame: pd.DataFrame) -> dict:
+    """A client's feed: original column names mapped through the model's metadata_props."""
+    import onnx
+
+    from app.core.registry.onnx_converters import as_categories_text
+
+    model = onnx.load_from_string(model_bytes)
+    mapping = json.loads({p.key: p.value for p in model.metadata_props}["modeldesk.input_names"])
+    assert sorted(mapping) == sorted(frame.columns)
+    text = {i.name for i in model.graph.input if i.type.tensor_type.elem_type == 8}  # STRING
+    return {
+        name: as_categories_text(frame[[column]])
+        if name in text
+        else frame[[column]].to_numpy(np.float32)
+        for column, name in mapping.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "estimator"),
+    [("bc", "target", "logistic"), ("wine", "target", "random_forest"),
+     ("iris", "species", "decision_tree")],
+)  # fmt: skip
+def test_onnx_export_of_sklearn_data_sets_with_their_own_column_names(
+    services, tmp_path, name, target, estimator
+) -> None:
+    """Spaces, '/' and '()' in column names: the export works and a client feeding rows by
+    the original names (through the model's metadata) gets scikit-learn's predictions."""
+    import onnxruntime as ort
+    import pyarrow as pa
+
+    from app.core.training import TrainRequest
+    from tests.cli.conftest import load_frame
+
+    frame = load_frame(name)
+    services.datasets.add_table(
+        pa.Table.from_pandas(frame, preserve_index=False), name=name, source_kind="test"
+    )
+    run = services.training.train_inline(
+        TrainRequest(f"{name}@1", target, estimator, folds=3, plots=False)
+    )
+    services.registry.register(run.id, name)
+    out = tmp_path / f"{name}.onnx"
+    result = services.registry.export(f"{name}@1", out, format="onnx")
+    features = frame.drop(columns=target)
+    assert list(result["input_names"]) == list(features.columns)
+    assert any(c != n for c, n in result["input_names"].items())  # names were sanitized
+
+    session = ort.InferenceSession(out.read_bytes(), providers=["CPUExecutionProvider"])
+    labels, proba = session.run(None, _feed_by_metadata(out.read_bytes(), features))[:2]
+    model = services.registry.load_model(f"{name}@1")
+    assert [str(v) for v in labels] == [str(v) for v in model.predict(features)]
+    # float32 thresholds may move a row to the other side of a split in a tree or two
+    tolerance = 0.021 if estimator == "random_forest" else 1e-4
+    assert np.abs(proba - model.predict_proba(features)).max() <= tolerance
+
+
+def test_onnx_input_names_that_clash_once_sanitized(services, tmp_path) -> None:
+    """'a b' and 'a_b' both become identifiers; each keeps its own input, text included."""
+    import onnxruntime as ort
+    import pyarrow as pa
+
+    from app.core.training import TrainRequest
+
+    rng = np.random.default_rng(0)
+    n = 150
+    frame = pd.DataFrame(
+        {
+            "a b": rng.normal(size=n),
+            "a_b": rng.normal(size=n),
+            "c/d": rng.normal(size=n),
+            "kind (text)": rng.choice(["x", "y", "z"], n),
+        }
+    )
+    frame["label"] = np.where(frame["a b"] - frame["a_b"] + (frame["kind (text)"] == "x") > 0,
+                              "yes", "no")  # fmt: skip
+    services.datasets.add_table(pa.Table.from_pandas(frame), name="clash", source_kind="test")
+    run = services.training.train_inline(
+        TrainRequest("clash@1", "label", "logistic", folds=3, plots=False, test_size=0.0)
+    )
+    services.registry.register(run.id, "clash")
+    out = tmp_path / "clash.onnx"
+    result = services.registry.export("clash@1", out, format="onnx")
+    assert len(set(result["input_names"].values())) == 4
+    features = frame.drop(columns="label")
+    session = ort.InferenceSession(out.read_bytes(), providers=["CPUExecutionProvider"])
+    labels = session.run(None, _feed_by_metadata(out.read_bytes(), features))[0]
+    model = services.registry.load_model("clash@1")
+    assert list(labels) == list(model.predict(features))
+
+
+def test_a_file_modeldesk_exported_imports_back_without_extra_trust(services, tmp_path) -> None:
+    """A recipe (RecipeTransformer), categories (AsCategories) and numpy dtypes: all known
+    safe, so the exported file imports as it is and the copy predicts the same."""
+    from app.core.training import TrainRequest
+    from tests.core.test_training import make_table
+
+    services.datasets.add_table(make_table(), name="toy", source_kind="test")
+    services.recipes.save("clean", [{"op": "impute", "columns": ["x2"], "strategy": "median"}])
+    run = services.training.train_inline(
+        TrainRequest("toy@1", "label", "logistic", folds=3, plots=False, recipe="clean",
+                     exclude=("price_text", "comment", "when"))
+    )  # fmt: skip
+    reg = services.registry
+    original = reg.register(run.id, "toy")
+    safe = {"numpy.dtype", "app.core.recipes.runtime.RecipeTransformer"}
+    assert safe | {"app.core.training.transformers.AsCategories"} <= set(original.trusted_types)
+    out = tmp_path / "toy.skops"
+    reg.export("toy@1", out)
+    assert reg.inspect_file(out)["untrusted_types"] == []  # nothing for the user to vouch for
+
+    copy = reg.import_file(out, "toy-copy")  # no trust given
+    assert set(copy.trusted_types) == set(original.trusted_types)
+    frame = make_table(seed=5).to_pandas().head(30)
+    assert list(reg.load_model("toy-copy@1").predict(frame)) == list(
+        reg.load_model("toy@1").predict(frame)
+    )
+    # a type outside the known-safe set still has to be named
+    assert "sklearn.tree._tree.Tree" not in copy.trusted_types

@@ -4,11 +4,16 @@ Export writes the verified skops bytes and, beside them, ``<file>.json`` with th
 metadata (the bundle's ``model.json`` plus metrics and description), so the file can be
 imported elsewhere with its signature. Import never unpickles: skops lists the types the
 file would construct that it does not trust by default, and the user must name each one
-(``--trust`` / a dialog) before anything is loaded. ONNX export first walks the pipeline
+(``--trust`` / a dialog) before anything is loaded; ``numpy.dtype`` and ModelDesk's own
+transformers (``model_io.KNOWN_SAFE_TYPES``) need no naming, so a file ModelDesk exported
+imports back as it is. ONNX export first walks the pipeline
 and names each step skl2onnx has no converter for (``onnx_converters`` adds ModelDesk's
 ``AsCategories``, so numbers and categories export; date parts do not); numbers are fed as
-float, categories as the text ``AsCategories`` writes. A converted model is accepted only if
-onnxruntime's predictions on the input example equal scikit-learn's.
+float, categories as the text ``AsCategories`` writes. skl2onnx turns column names into
+identifiers, so the model's ``metadata_props`` hold ``modeldesk.input_names`` ({column: input
+name}) and ``onnx_feed`` builds a feed from rows with the original names. A converted model
+is accepted only if onnxruntime's predictions on the input example, fed through that mapping,
+equal scikit-learn's.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import InvalidInput, NotFound, StoreUnavailable
+from app.core.training.model_io import KNOWN_SAFE_TYPES
 
 if TYPE_CHECKING:
     from app.core.registry.entities import ModelVersion
@@ -164,22 +170,17 @@ def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, A
             f"{version.ref} could not be converted to ONNX: {exc}",
             hint="Export it as skops instead.",
         ) from exc
+    input_names = _map_input_names(onx, names, version)
     data = onx.SerializeToString()
 
     import onnxruntime as ort
-
-    from app.core.registry.onnx_converters import as_categories_text
 
     frame = pd.DataFrame(version.input_example, columns=names)
     for name, kind in feeds.items():
         if kind == "float":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    feed = {
-        n: frame[[n]].to_numpy(np.float32) if kind == "float" else as_categories_text(frame[[n]])
-        for n, kind in feeds.items()
-    }
-    outputs = session.run(None, feed)
+    outputs = session.run(None, onnx_feed(data, frame))
     expected = pipeline.predict(frame)
     got = np.asarray(outputs[0]).reshape(-1)
     if version.task == "regression":
@@ -205,7 +206,58 @@ def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, A
         "rows_compared": len(frame),
         "max_abs_diff": diff,
         "inputs": feeds,
+        "input_names": input_names,
     }
+
+
+#: the ONNX model's metadata_props key holding {column name: ONNX input name}
+INPUT_NAMES_KEY = "modeldesk.input_names"
+
+
+def _map_input_names(onx: Any, names: list[str], version: ModelVersion) -> dict[str, str]:
+    """{column: ONNX input name}, written into the model's ``metadata_props``.
+
+    skl2onnx turns column names into identifiers (``mean radius`` → ``mean_radius``,
+    ``od280/od315…`` → ``od280_od315…``, uniquified on a clash) and keeps the inputs in the
+    order of ``initial_types``; the mapping lets a client feed rows by their original
+    column names. Each input's ``doc_string`` names its column too.
+    """
+    graph_inputs = list(onx.graph.input)
+    if len(graph_inputs) != len(names):
+        raise InvalidInput(
+            f"The ONNX conversion of {version.ref} has {len(graph_inputs)} inputs for "
+            f"{len(names)} columns; it was not written.",
+            hint="Export it as skops instead.",
+        )
+    mapping = {column: graph.name for column, graph in zip(names, graph_inputs, strict=True)}
+    for column, graph in zip(names, graph_inputs, strict=True):
+        graph.doc_string = f"The column '{column}'."
+    entry = onx.metadata_props.add()
+    entry.key, entry.value = INPUT_NAMES_KEY, json.dumps(mapping)
+    return mapping
+
+
+def onnx_feed(model_bytes: bytes, rows: Any) -> dict[str, Any]:
+    """The input feed for an exported ONNX model from a frame with the original column
+    names: each column under its ONNX input name, as float or as ``AsCategories`` text."""
+    import numpy as np
+    import onnx
+
+    from app.core.registry.onnx_converters import as_categories_text
+
+    model = onnx.load_from_string(model_bytes)
+    props = {p.key: p.value for p in model.metadata_props}
+    mapping = json.loads(props.get(INPUT_NAMES_KEY, "{}")) or {
+        i.name: i.name for i in model.graph.input
+    }
+    kinds = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    feed = {}
+    for column, name in mapping.items():
+        if kinds[name] == onnx.TensorProto.STRING:
+            feed[name] = as_categories_text(rows[[column]])
+        else:
+            feed[name] = rows[[column]].to_numpy(np.float32)
+    return feed
 
 
 # -- import -------------------------------------------------------------------------------------
@@ -220,8 +272,12 @@ def inspect_file(path: Any) -> dict[str, Any]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder; name the .skops file in it.") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path} cannot be read: {exc.strerror or exc}.") from None
     try:
-        untrusted = sorted(sio.get_untrusted_types(data=data))
+        constructs = set(sio.get_untrusted_types(data=data))
     except Exception as exc:  # a zip that is not skops, or no zip at all
         raise InvalidInput(
             f"{path} is not a skops model file ({type(exc).__name__}: {exc}).",
@@ -237,7 +293,9 @@ def inspect_file(path: Any) -> dict[str, Any]:
         "path": str(path),
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
-        "untrusted_types": untrusted,
+        # what the user must trust by name; the rest skops would also ask about is known safe
+        "untrusted_types": sorted(constructs - KNOWN_SAFE_TYPES),
+        "known_safe_types": sorted(constructs & KNOWN_SAFE_TYPES),
         "metadata": meta,
     }
 
@@ -294,11 +352,12 @@ def import_file(
             hint="If you know where the file came from, trust them explicitly: "
             "--trust " + ",".join(missing),
         )
+    constructs = sorted({*info["untrusted_types"], *info["known_safe_types"]})
     data = Path(path).read_bytes()
     if hashlib.sha256(data).hexdigest() != info["sha256"]:
         raise InvalidInput(f"{path} changed while it was being imported; try again.")
     try:
-        model = sio.loads(data, trusted=info["untrusted_types"])
+        model = sio.loads(data, trusted=constructs)
     except Exception as exc:
         raise InvalidInput(f"{path} could not be loaded by skops: {exc}") from exc
     if not hasattr(model, "predict"):
@@ -311,7 +370,7 @@ def import_file(
         dataset_version_id=None,
         artifact_sha256=info["sha256"],
         artifact_size=info["size"],
-        trusted_types=info["untrusted_types"],
+        trusted_types=constructs,
         packages=dict(meta.get("packages") or env["packages"]),
         python_version=str(meta.get("python_version") or env["python"]),
         recipe=None,

@@ -32,7 +32,7 @@ from app.core.store.models import (
     RunTagRow,
 )
 from app.core.tracking.entities import Run, RunArtifact, RunPage, RunSummary
-from app.core.tracking.environment import capture_environment
+from app.core.tracking.environment import run_environment
 from app.core.tracking.liveness import HEARTBEAT_TIMEOUT, stale_reason
 from app.core.tracking.query import compile_filter, sort_column
 
@@ -207,7 +207,7 @@ class TrackingService:
             "status": status,
             "seed": seed,
             "recipe": dict(recipe or {}),
-            "env": dict(env) if env is not None else capture_environment(),
+            "env": dict(env) if env is not None else run_environment(),
             "note": "",
             "owner": owner_tag(),
             "parent_run_id": parent_run_id,

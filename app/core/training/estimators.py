@@ -320,7 +320,13 @@ SPECS = (
         description="Predicts from the k most similar training rows.",
         params=(
             ParamSpec(
-                "n_neighbors", "int", 5, low=1, high=10_000, help="How many neighbours vote."
+                "n_neighbors",
+                "int",
+                5,
+                low=1,
+                high=10_000,
+                help="How many neighbours vote.",
+                at_most_fit_rows=True,
             ),
             ParamSpec(
                 "weights",

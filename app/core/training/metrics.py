@@ -37,6 +37,14 @@ CV_PREFIX, TEST_PREFIX, STD_SUFFIX = "cv.", "test.", "_std"
 #: the metric lists sort by and the CLI prints first
 PRIMARY = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mape"})
+#: how long something took: never the same twice, so never a difference when reproducing
+TIMING_SUFFIXES = ("_seconds", "_ms_per_row", "_ms")
+
+
+def is_timing(key: str) -> bool:
+    """``train_seconds``, ``fit_seconds``, ``predict_ms_per_row`` (with any prefix/_std)."""
+    base = key.removeprefix(CV_PREFIX).removeprefix(TEST_PREFIX).removesuffix(STD_SUFFIX)
+    return base.endswith(TIMING_SUFFIXES)
 
 
 def scorers(task: str) -> dict[str, str]:

@@ -19,6 +19,18 @@ from app.core.errors import InvalidInput, TamperedArtifact
 MODEL_NAME = "model.skops"
 META_NAME = "model.json"
 
+#: Types skops does not trust by default that ModelDesk's own files hold and that construct
+#: nothing but data: a dtype from its name, and ModelDesk's transformers (plain attributes,
+#: expressions parsed through the whitelist in ``recipes/runtime.py``, never ``eval``).
+KNOWN_SAFE_TYPES = frozenset(
+    {
+        "numpy.dtype",
+        "app.core.training.transformers.AsCategories",
+        "app.core.training.transformers.DateParts",
+        "app.core.recipes.runtime.RecipeTransformer",
+    }
+)
+
 
 def dump(pipeline: Any) -> tuple[bytes, list[str]]:
     """(skops bytes, the types skops does not trust by default) for a fitted pipeline."""

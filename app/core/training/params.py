@@ -40,6 +40,8 @@ class ParamSpec:
     log: bool = False
     choices: tuple[Any, ...] = ()
     help: str = ""
+    #: the value may not exceed the rows one fold fits on (the k of k-nearest neighbours)
+    at_most_fit_rows: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

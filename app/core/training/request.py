@@ -244,7 +244,7 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
         exclude=tuple(request.exclude),
         recipe=f"{recipe['name']}@{recipe['version']}" if recipe else None,
     )
-    return TrainPlan(
+    plan = TrainPlan(
         request=pinned,
         dataset_version_id=version.id,
         dataset_sha256=version.snapshot_sha256,
@@ -258,6 +258,33 @@ def validate_request(request: TrainRequest, datasets: DatasetService) -> TrainPl
         recipe=recipe,
         inputs=tuple(inputs),
     )
+    _check_folds(plan, spec, datasets)
+    return plan
+
+
+def _check_folds(plan: TrainPlan, spec: catalog.EstimatorSpec, datasets: DatasetService) -> None:
+    """Refuse folds the estimator cannot fit on, now rather than in the worker's first fold."""
+    from app.core.training.validation import fold_fit_sizes, target_in_training_order
+
+    req = plan.request
+    sizes = fold_fit_sizes(
+        target_in_training_order(plan, datasets),
+        task=plan.task,
+        validation=plan.validation,
+        folds=req.folds,
+        repeats=req.repeats,
+        test_size=req.test_size,
+        seed=req.seed,
+    )
+    fewest = min(sizes)
+    for p in spec.params:
+        value = req.params.get(p.name)
+        if p.at_most_fit_rows and isinstance(value, int) and value > fewest:
+            raise InvalidInput(
+                f"'{p.name}' is {value}, but the smallest cross-validation fold trains on "
+                f"only {fewest} rows; {spec.title} cannot use more than that.",
+                hint=f"The largest {p.name} that fits is {fewest} (or use fewer folds).",
+            )
 
 
 def _target_task(

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 WORKER = "app.core.training.trainer:train_run"
 RECIPE_KIND = "train"
 RECIPE_VERSION = 1
+STUDY_KIND = "study"  # a study's parent run (``tuning.runs.RECIPE_KIND_STUDY``)
 
 
 class TrainingService:
@@ -164,12 +165,57 @@ class TrainingService:
         """The plan a training run was made from (``InvalidInput`` for a logged run)."""
         run = self.tracking.get(run_id)
         recipe = run.recipe or {}
+        if recipe.get("kind") == STUDY_KIND:
+            raise InvalidInput(
+                f"Run {run_id} is the parent run of study '{run.study_name}': it trains no "
+                "model itself, its trials do.",
+                hint=self._study_hint(run_id, recipe.get("plan") or {}),
+            )
         if recipe.get("kind") != RECIPE_KIND or "plan" not in recipe:
             raise InvalidInput(
                 f"Run {run_id} was not trained by ModelDesk (it was logged from a script), "
                 "so it has no recipe to run again.",
             )
         return TrainPlan.from_dict(recipe["plan"])
+
+    def _study_hint(self, run_id: int, study: dict[str, Any]) -> str:
+        """Which trial to reproduce instead: the best finished one, and how to list them."""
+        metric = study.get("metric") or ""
+        listing = f'modeldesk runs list --filter "parent_run_id = {run_id}" lists its trials'
+        if not metric:
+            return f"Reproduce one of its trials: {listing}."
+        page = self.tracking.search(
+            filter=f"parent_run_id = {run_id} and status = 'finished'",
+            sort=f"metrics.{metric}",
+            descending=study.get("direction", "maximize") == "maximize",
+            limit=1,
+            columns=[f"metrics.{metric}"],
+        )
+        if not page.runs:
+            return f"It has no finished trial yet; {listing}."
+        best = page.runs[0]
+        value = best.values.get(f"metrics.{metric}")
+        shown = f", {metric} {value:.4g}" if isinstance(value, float) else ""
+        return (
+            f"Reproduce a trial instead, e.g. its best (run {best.id}{shown}): "
+            f"modeldesk runs reproduce {best.id}; {listing}."
+        )
+
+    def compare_reproduction(self, original_id: int, new_id: int) -> dict[str, list[Any]]:
+        """{metric: [original, reproduced]} for each metric that differs.
+
+        Timings are never compared. A trial measured its model's size pickled (tuning's
+        size objective), a trained run its skops file: those sizes are not compared either.
+        """
+        from app.core.training.metrics import is_timing
+
+        original, again = self.tracking.get(original_id), self.tracking.get(new_id)
+        skip = {"model_size_bytes"} if original.trial_number is not None else set()
+        return {
+            key: [value, again.metrics.get(key)]
+            for key, value in original.metrics.items()
+            if not is_timing(key) and key not in skip and again.metrics.get(key) != value
+        }
 
     def reproduce_plan(self, run_id: int) -> TrainPlan:
         """The recipe of ``run_id`` checked again against the very same dataset version."""
