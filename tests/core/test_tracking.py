@@ -265,14 +265,18 @@ def test_a_reused_pid_is_not_taken_for_the_live_owner(services) -> None:
 def test_a_run_whose_write_failed_ends_failed_with_the_reason(services) -> None:
     """A write the store cannot take (here: the artifact folder is unusable) ends the run
     failed, with the reason, while its owner can still write to the database."""
+    from app.core.errors import StoreUnavailable
     from app.core.training.api import start_run
 
     services.artifacts.tmp_dir.parent.mkdir(parents=True, exist_ok=True)
     services.artifacts.tmp_dir.write_text("not a folder")
-    with pytest.raises(OSError), start_run(tracking=services.tracking, name="full") as run:
+    with (
+        pytest.raises(StoreUnavailable, match="Could not store a file"),
+        start_run(tracking=services.tracking, name="full") as run,
+    ):
         run.log_metric("loss", 1.0)
         run.log_artifact("big.bin", b"x" * 1000)
     failed = services.tracking.get(run.id)
-    assert failed.status == "failed" and "FileExistsError" in failed.error
+    assert failed.status == "failed" and "Could not store a file" in failed.error
     assert failed.metrics == {"loss": 1.0}
     assert not run._heartbeat.running  # the run is closed: nothing beats for it any more
