@@ -20,7 +20,6 @@ import argparse
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.cli import add_common
@@ -137,8 +136,10 @@ def render_text(report: Any) -> str:
 
 
 def monitor(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.cli.output import output_file
     from app.core.monitoring.report import STATUSES
 
+    html = output_file(args.html, option="--html") if args.html else None  # before the work
     settings = _settings(args.set)
     with ProgressBar(f"monitor {args.ref}") as bar:
         reports = services.monitoring.check(
@@ -152,8 +153,8 @@ def monitor(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
             store=not args.no_store,
             progress=bar,
         )
-    if args.html:
-        services.monitoring.export(reports[-1], Path(args.html))
+    if html is not None:
+        services.monitoring.export(reports[-1], html)
     payload = {
         "status": _worst(r.status for r in reports),
         "rules": sorted({rule for r in reports for rule in r.rules}),
