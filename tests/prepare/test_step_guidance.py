@@ -19,6 +19,9 @@ from app.jobs.runner import JobRunner
 from app.ui.job_bridge import PanelJobs
 from app.ui.panels.prepare_preview import compute_preview
 from app.ui.panels.prepare_step_form import ColumnChecklist, StepDialog
+from tests.prepare.test_prepare_panel import gui_services, panel, runner
+
+__all__ = ["gui_services", "panel", "runner"]  # the Prepare panel's fixtures
 
 WAIT = 20_000
 COLUMNS = [("age", "feature"), ("city", "feature"), ("churned", "target")]
@@ -101,3 +104,23 @@ def test_a_step_that_cannot_apply_is_refused_with_its_number(qtbot, jobs, frame)
     with qtbot.waitSignal(dialog.accepted, timeout=WAIT):
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert dialog.step()["columns"] == ["age"] and dialog.step()["op"] == "clip"
+
+
+def test_the_panels_form_refuses_a_step_that_cannot_apply(qtbot, panel) -> None:
+    """Through the Prepare panel: the form offers the dataset's columns with their roles and
+    refuses clipping a text column when the step is added, naming step 2."""
+    panel.add_step({"op": "impute", "columns": ["petal"], "strategy": "median"})
+    qtbot.waitUntil(lambda: panel._sample is not None, timeout=WAIT)
+    dialog = panel.add_step_dialog("clip")
+    checklist = dialog.field("columns")
+    names = [checklist.item(i).data(Qt.ItemDataRole.UserRole) for i in range(checklist.count())]
+    assert {"petal", "sepal", "species"} <= set(names)
+    checklist.set_checked(["species"])
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.error.text().startswith("Step 2 (clip)"), timeout=WAIT)
+    assert len(panel.steps()) == 1 and dialog.isVisible()
+    checklist.set_checked(["sepal"])
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.steps()) == 2, timeout=WAIT)
+    assert panel.steps()[1]["columns"] == ["sepal"]

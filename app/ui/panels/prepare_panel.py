@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from app.ui.context import CurrentContext
 
 NEW_RECIPE = "(new recipe)"
+CHECK_JOB = "Check step"  # the step form's check on the sample: its error stays in the form
 __all__ = ["MIME", "SAMPLE_ROWS", "PreparePanel", "StepDialog", "build_panel", "compute_preview"]
 
 
@@ -306,7 +307,7 @@ class PreparePanel(QWidget):
     def add_step_dialog(self, op: str) -> StepDialog:
         """Open the form for a new ``op`` step; OK (once valid) appends it to the recipe."""
         row = self.model.rowCount()
-        dialog = self._open_dialog(StepDialog(op, None, self, index=row))
+        dialog = self._open_dialog(self._step_dialog(op, None, row))
         dialog.accepted.connect(lambda: self.add_step(dialog.step()))
         return dialog
 
@@ -315,7 +316,7 @@ class PreparePanel(QWidget):
         if not 0 <= row < self.model.rowCount():
             return None
         step = self.model.step(row)
-        dialog = self._open_dialog(StepDialog(step["op"], step, self, index=row))
+        dialog = self._open_dialog(self._step_dialog(step["op"], step, row))
 
         def accepted() -> None:
             new = dialog.step()
@@ -537,6 +538,24 @@ class PreparePanel(QWidget):
         dialog.open()
         return dialog
 
+    def _step_dialog(self, op: str, step: dict[str, Any] | None, row: int) -> StepDialog:
+        """The form for step ``row``: the dataset's columns with their roles to pick from and,
+        once a sample is in, a check of the step on it before it is taken."""
+        version = self.selected_version()
+        columns: list[tuple[str, str]] = []
+        if version is not None:
+            usages = version.usages or {}
+            columns = [(c.name, usages.get(c.name) or c.role) for c in version.schema]
+        check = None
+        if self._sample is not None:
+            sample, steps = self._sample, self.steps()
+
+            def check(candidate: dict[str, Any]) -> JobBridge:
+                trial = [*steps[:row], candidate, *steps[row + 1 :]]
+                return self._jobs.start(compute_preview, sample, trial, row, name=CHECK_JOB)
+
+        return StepDialog(op, step, self, index=row, columns=columns, check=check)
+
     def _on_dialog_finished(self, dialog: StepDialog) -> None:
         if self.step_dialog is dialog:
             self.step_dialog = None
@@ -546,6 +565,8 @@ class PreparePanel(QWidget):
     def _on_job_failed(self, bridge: JobBridge, error: Any, tb: str) -> None:
         if bridge.job.name == "Preview" and not self._preview_slot.is_current(bridge):
             return  # a stale preview's failure is not news
+        if bridge.job.name == CHECK_JOB:
+            return  # the step form shows it, beside the fields to fix
         if isinstance(error, ModelDeskError):
             self.messages.error(error.message, hint=error.hint)
         else:
