@@ -68,3 +68,19 @@ def test_a_new_store_opens_without_importing_alembic(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert Store(f"sqlite:///{tmp_path / 'n.db'}").current_revision() == HEAD_REVISION
+
+
+def test_a_new_store_has_the_audit_guards_and_restores_none(tmp_path: Path) -> None:
+    """The fast path must make what migration 0004 makes beyond the ORM: the append-only
+    triggers. Without them every first open warned that they had been 'recreated'."""
+    from sqlalchemy import text
+
+    fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert fresh.restored_guards == []
+    with fresh.engine.connect() as conn:
+        names = set(
+            conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        )
+    assert {"audit_log_no_update", "audit_log_no_delete"} <= names
+    again = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert again.restored_guards == []

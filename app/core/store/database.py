@@ -241,10 +241,13 @@ class Store:
         migration. It is what a new user's first launch waits for: without importing Alembic
         and running each step it takes a tenth of the time. ``tests/core/test_store_fresh.py``
         checks that it equals the migrated schema."""
+        from app.core.store.guards import creation_statements
         from app.core.store.models import Base
 
         with self.engine.begin() as conn:
             Base.metadata.create_all(conn)
+            for statement in creation_statements(self.engine.dialect.name):
+                conn.execute(text(statement))  # the audit log's append-only triggers (0004)
             conn.execute(
                 text(
                     f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
