@@ -87,9 +87,7 @@ def start_server(ref: str, store_url: str, *, progress: Any) -> LocalServer:
     command = [sys.executable, "-m", "app.cli", "serve", ref, "--port", str(port)]
     command += ["--store", store_url]
     with log.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env()
-        )
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env())
     server = LocalServer(ref, port, process, log)
     progress.update(0.1, f"Starting {ref} on port {port}…")
     deadline = time.monotonic() + READY_TIMEOUT
@@ -106,11 +104,14 @@ def start_server(ref: str, store_url: str, *, progress: Any) -> LocalServer:
         except BaseException:
             stop_server(server, progress=None)
             raise
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(f"{server.url}/v2/health/ready", timeout=2) as answer:
-                if answer.status == 200:
-                    progress.update(1.0, f"Serving {ref} at {server.url}")
-                    return server
+        ready = f"{server.url}/v2/health/ready"
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(ready, timeout=2) as answer,
+        ):
+            if answer.status == 200:
+                progress.update(1.0, f"Serving {ref} at {server.url}")
+                return server
         time.sleep(0.2)
     stop_server(server, progress=None)
     raise InvalidInput(

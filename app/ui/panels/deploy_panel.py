@@ -17,6 +17,7 @@ Operations the window's menus call: ``build_image``, ``deploy``, ``serve_locally
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -480,10 +481,8 @@ class DeployPanel(QWidget):
         server, self.local = self.local, None
         if server is not None and server.running:
             server.process.terminate()
-            try:
+            with contextlib.suppress(Exception):
                 server.process.wait(timeout=0.05)
-            except Exception:  # noqa: BLE001 - still ending: it was told to, nothing to wait on
-                pass
 
     def _item_of(self, view: Any, index: QModelIndex) -> Any:
         record = view.model().record(index.row()) if index.isValid() else None

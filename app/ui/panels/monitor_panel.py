@@ -249,7 +249,9 @@ class MonitorPanel(QWidget):
         self.model_combo.setMinimumContentsLength(14)
         self.source_combo.setMinimumContentsLength(16)
         for combo in (self.model_combo, self.source_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.tabs)

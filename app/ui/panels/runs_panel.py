@@ -226,9 +226,7 @@ class RunsPanel(QWidget):
     def open_item(self, item: Any) -> None:
         """Show what another panel or a menu points at: a run (a lineage node, a trial's run)
         opens its detail; a dataset opens New run on it. Other kinds are ignored."""
-        if isinstance(item, RunItem):
-            self.show_run(item.run_id)
-        elif isinstance(item, TrialItem) and item.run_id is not None:
+        if isinstance(item, RunItem) or (isinstance(item, TrialItem) and item.run_id is not None):
             self.show_run(item.run_id)
         elif isinstance(item, DatasetItem):
             self.new_run(item)

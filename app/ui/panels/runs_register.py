@@ -42,7 +42,7 @@ def register_defaults(tracking: Any, datasets: Any, run_id: int, *, progress: An
     if run.dataset_version_id is not None and datasets is not None:
         try:
             dataset = datasets.version_by_id(run.dataset_version_id)
-        except Exception:  # noqa: BLE001 - a deleted dataset still lets the run register
+        except Exception:
             dataset = None
     name = getattr(dataset, "name", None)
     summary = f"Run {run.id} · {run.estimator or '—'} · {run.status}"
