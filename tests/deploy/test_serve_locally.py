@@ -67,7 +67,7 @@ def panel(qtbot, dead_docker, two_versions):
 
 def test_no_daemon_disables_docker_buttons_and_says_what_to_install(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: panel.docker_state()[0] is False, timeout=WAIT)
-    available, why = panel.docker_state()
+    _available, why = panel.docker_state()
     assert "unreachable" in why
     assert "systemctl start docker" in why or "Docker Desktop" in why
     assert "ci/" not in why and ".sh" not in why  # nothing a wheel user does not have
