@@ -186,10 +186,11 @@ class RegistryPanel(QWidget):
         right_layout.addWidget(self.aliases)
         right_layout.addWidget(self.versions, 1)
         right_layout.addWidget(self.detail, 2)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addWidget(splitter)
@@ -301,6 +302,16 @@ class RegistryPanel(QWidget):
         bridge.failed.connect(
             lambda error, tb: self._on_alias_failed(error, tb, alias, version, name)
         )
+
+    SPLITTER_KEY = "registry_panel/splitter"
+
+    def save_settings(self, settings: Any) -> None:
+        settings.setValue(self.SPLITTER_KEY, self.splitter.saveState())
+
+    def restore_settings(self, settings: Any) -> None:
+        state = settings.value(self.SPLITTER_KEY)
+        if state is not None:
+            self.splitter.restoreState(state)
 
     def close_jobs(self) -> None:
         self._jobs.close()

@@ -203,7 +203,7 @@ class TrialsProxy(QSortFilterProxyModel):
 
     def set_state_filter(self, key: str) -> None:
         self._states = self.FILTERS[key][1]
-        self.invalidateFilter()
+        self.invalidateRowsFilter()
 
     def trial(self, row: int) -> Any:
         source = self.mapToSource(self.index(row, 0))
