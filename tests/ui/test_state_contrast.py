@@ -1,0 +1,62 @@
+"""States told apart and readable: a failed run's error line has WCAG contrast ≥ 4.5:1 against
+its background in a light and in a dark palette (computed from the label's actual palette
+colours, not assumed), and a pruned trial's run says "pruned after fold k", not "cancelled"."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+
+from app.core.progress import NullProgress
+from app.ui.panels.runs_colors import MIN_CONTRAST, contrast_ratio
+from app.ui.panels.runs_detail import RunDetailView, load_detail
+
+
+def palette(window: str, text: str) -> QPalette:
+    pal = QPalette(QColor(window))  # Qt derives the other roles from the window colour
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(text))
+    pal.setColor(QPalette.ColorRole.Text, QColor(text))
+    pal.setColor(QPalette.ColorRole.BrightText, QColor("#ffffff"))
+    return pal
+
+
+PALETTES = {"light": palette("#efefef", "#1a1a1a"), "dark": palette("#2b2b2b", "#e8e8e8")}
+
+
+def shown_contrast(label) -> float:
+    pal = label.palette()
+    return contrast_ratio(pal.color(label.foregroundRole()), pal.color(label.backgroundRole()))
+
+
+@pytest.mark.parametrize("name", list(PALETTES))
+def test_a_failed_runs_error_is_readable(qtbot, qapp, services, name) -> None:
+    run_id = services.tracking.create_run(name="broken", estimator="logistic")
+    services.tracking.finish(run_id, "failed", "ValueError: Input contains NaN in 'price'.")
+    detail = load_detail(services.tracking, services.datasets, run_id, progress=NullProgress())
+    view = RunDetailView()
+    qtbot.addWidget(view)
+    view.setPalette(PALETTES[name])  # what a theme change does: the label must follow
+    view.set_detail(detail)
+    view.show()
+    label = view.error_label
+    assert label.isVisibleTo(view) and "Input contains NaN" in label.text()
+    ratio = shown_contrast(label)
+    assert ratio >= MIN_CONTRAST, f"{name}: {ratio:.2f}"
+    # the old role failed this very test: white BrightText on the light panel
+    pal = label.palette()
+    old = contrast_ratio(pal.color(QPalette.ColorRole.BrightText), pal.color(label.backgroundRole()))
+    if name == "light":
+        assert old < MIN_CONTRAST
+
+
+def test_a_pruned_trials_run_says_pruned_after_fold_k(qtbot, services) -> None:
+    run_id = services.tracking.create_run(
+        name="trial 3", estimator="knn", tags={"trial_state": "PRUNED"}, trial_number=3
+    )
+    services.tracking.finish(run_id, "cancelled", "Pruned by the median pruner after fold 1.")
+    detail = load_detail(services.tracking, services.datasets, run_id, progress=NullProgress())
+    view = RunDetailView()
+    qtbot.addWidget(view)
+    view.set_detail(detail)
+    assert "pruned after fold 2" in view.title.text() and "cancelled" not in view.title.text()
+    assert "partial" in view._fields["Status"].text()
