@@ -239,7 +239,13 @@ class RegistryPanel(QWidget):
 
     def show_card(self, name: str, version: int) -> None:
         self.show_version(f"{name}@{version}")
-        self.detail.setCurrentWidget(self.card)
+        self._show_card_tab()
+
+    def _show_card_tab(self) -> None:
+        for index in range(self.detail.count()):
+            page = self.detail.widget(index)
+            if page is self.card or page.isAncestorOf(self.card):
+                self.detail.setCurrentIndex(index)
 
     def export_model(self, name: str, version: int, path: str | None = None) -> None:
         self._export("skops", path, ref=f"{name}@{version}")
