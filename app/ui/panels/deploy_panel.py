@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -160,19 +161,31 @@ class DeployPanel(QWidget):
         local_row.addWidget(self.local_url, 1)
 
         build_box = QVBoxLayout()
-        build_box.addWidget(self.builder)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(group("Build", build_box), 1)
-        top_layout.addWidget(group("Serve locally (no Docker needed)", local_row))
+        build_box.addWidget(self.builder, 1)
+        local_label = QLabel("Without Docker:")
+        local_label.setToolTip("Serve locally runs the same REST server on this computer")
+        local_row.insertWidget(0, local_label)
+        build_box.addLayout(local_row)
+        # at 650 px every box shrinks to a few lines (the splitter gives the rest back)
+        for view in (self.build_log, self.logs_view, self.request_edit, self.response_view,
+                     self.images_table, self.deploy_table):  # fmt: skip
+            view.setMinimumHeight(44)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(top)
+        splitter.addWidget(group("Build, or serve locally", build_box))
         splitter.addWidget(self.runner_section)
+        splitter.setChildrenCollapsible(False)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.docker_label)
+        body_layout.addWidget(splitter, 1)
+        scroll = QScrollArea()  # below its minimum height the panel scrolls, never clips
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
-        layout.addWidget(self.docker_label)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(scroll, 1)
 
         self.serve_button.clicked.connect(self._on_serve_button_clicked)
         self.local_stop_button.clicked.connect(self.stop_local)

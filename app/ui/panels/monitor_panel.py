@@ -230,6 +230,11 @@ class MonitorPanel(QWidget):
         self.comparison = QTextBrowser()
         self.comparison.setObjectName("monitor-comparison")
         self.tabs.addTab(self.comparison, "Champion / challenger")
+        # narrow: the tab titles elide in the middle (full title in the tooltip), no arrows
+        self.tabs.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tabs.setUsesScrollButtons(False)
+        for index in range(self.tabs.count()):
+            self.tabs.setTabToolTip(index, self.tabs.tabText(index))
 
         # two rows, so that no button is clipped at 1000 px (pickers above, actions below)
         bar = QVBoxLayout()

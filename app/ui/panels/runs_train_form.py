@@ -259,6 +259,13 @@ class TrainForm(QWidget):
         launcher.ended.connect(self._on_launcher_ended)
         launcher.failed.connect(self._on_launcher_failed)
 
+        for combo in (self.dataset_combo, self.version_combo, self.target_combo,
+                      self.task_combo, self.estimator_combo, self.validation_combo):  # fmt: skip
+            # shrink with the window (the full text is in the popup), never force it wider
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         self._fill_estimators(None)
         self.refresh_datasets()
 
