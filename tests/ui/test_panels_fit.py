@@ -58,7 +58,7 @@ def filled(services):
             target="target",
             estimators="knn",
             name="bc-knn-study-with-a-long-name",
-        )  # fmt: skip
+        )
     )
     return services
 

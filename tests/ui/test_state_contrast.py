@@ -44,7 +44,8 @@ def test_a_failed_runs_error_is_readable(qtbot, qapp, services, name) -> None:
     assert ratio >= MIN_CONTRAST, f"{name}: {ratio:.2f}"
     # the old role failed this very test: white BrightText on the light panel
     pal = label.palette()
-    old = contrast_ratio(pal.color(QPalette.ColorRole.BrightText), pal.color(label.backgroundRole()))
+    background = pal.color(label.backgroundRole())
+    old = contrast_ratio(pal.color(QPalette.ColorRole.BrightText), background)
     if name == "light":
         assert old < MIN_CONTRAST
 
