@@ -48,7 +48,12 @@ from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
 from app.ui.panels.runs_compare import CompareView, load_compare
 from app.ui.panels.runs_detail import RunDetailView, load_detail
 from app.ui.panels.runs_jobs import for_each
-from app.ui.panels.runs_register import RegisterDialog, register_defaults, register_run
+from app.ui.panels.runs_register import (
+    RegisterDialog,
+    ask_to_register,
+    register_defaults,
+    register_run,
+)
 from app.ui.panels.runs_table_model import FIXED_COLUMNS, RunsTableModel
 from app.ui.panels.runs_training import TrainingLauncher
 from app.ui.panels.runs_widgets import RunsTableView, RunsToolbar, default_columns
@@ -476,13 +481,7 @@ class RunsPanel(QWidget):
         self.compare.set_data(data)
 
     def _on_register_defaults(self, _bridge: JobBridge, defaults: dict[str, Any]) -> None:
-        dialog = RegisterDialog(defaults["summary"], defaults["name"], self)
-        run_id = defaults["run_id"]
-        dialog.accepted.connect(
-            lambda: self._register(run_id, dialog.model_name(), dialog.description_text())
-        )
-        self.register_dialog = dialog
-        dialog.open()
+        self.register_dialog = ask_to_register(self, defaults, self._register)
 
     def _register(self, run_id: int, name: str, description: str) -> None:
         registry = self._registry() if self._registry is not None else None

@@ -105,3 +105,17 @@ class RegisterDialog(QDialog):
 
     def _on_name_text_changed(self, text: str) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(text.strip()))
+
+
+def ask_to_register(
+    parent: QWidget, defaults: dict[str, Any], register: Any, *, title: str = ""
+) -> RegisterDialog:
+    """Open the dialog on ``defaults`` (from ``register_defaults``); on OK call
+    ``register(run_id, name, description)``. Non-blocking (``open``)."""
+    dialog = RegisterDialog(defaults["summary"], defaults["name"], parent, title=title)
+    run_id = defaults["run_id"]
+    dialog.accepted.connect(
+        lambda: register(run_id, dialog.model_name(), dialog.description_text())
+    )
+    dialog.open()
+    return dialog

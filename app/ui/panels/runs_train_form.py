@@ -43,6 +43,7 @@ from app.core.training.catalog import DEFAULT_ESTIMATOR, ESTIMATORS, ParamSpec, 
 from app.core.training.request import TrainRequest
 from app.ui.items import DatasetItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
+from app.ui.panels.runs_pickers import apply_wanted, fill_targets, fill_versions, push_context
 
 if TYPE_CHECKING:
     from app.core.datasets import Dataset, DatasetService
@@ -408,37 +409,12 @@ class TrainForm(QWidget):
 
     def _apply_wanted(self) -> None:
         """Select the dataset version and target asked for, once the list has them."""
-        if self._wanted is None:
-            return
-        name, version, target = self._wanted
-        index = self.dataset_combo.findText(name)
-        if index < 0:
-            return
-        self._wanted = None
-        if index != self.dataset_combo.currentIndex():
-            self.dataset_combo.setCurrentIndex(index)  # fills versions and targets
-        if version is not None:
-            for row in range(self.version_combo.count()):
-                data = self.version_combo.itemData(row)
-                if data is not None and data.version == version:
-                    if row != self.version_combo.currentIndex():
-                        self.version_combo.setCurrentIndex(row)
-                    break
-        if target:
-            row = self.target_combo.findData(target)
-            if row >= 0:
-                self.target_combo.setCurrentIndex(row)
+        self._wanted = apply_wanted(
+            self._wanted, self.dataset_combo, self.version_combo, self.target_combo
+        )
 
     def _push_context(self, *_args: Any) -> None:
-        """The person picked a dataset, version or target here: every panel's default now."""
-        version = self.version_combo.currentData()
-        if self._context is None or version is None:
-            return
-        self._context.update(
-            dataset=self.dataset_combo.currentText(),
-            version=version.version,
-            target=self.target_combo.currentData(),
-        )
+        push_context(self._context, self.dataset_combo, self.version_combo, self.target_combo)
 
     def _on_context_changed(self, context: Any, changed: frozenset[str]) -> None:
         if not changed & {"dataset", "version", "target"} or not context.dataset:
@@ -455,29 +431,11 @@ class TrainForm(QWidget):
     def _on_dataset_combo_changed(self, *_args: Any) -> None:
         index = self.dataset_combo.currentIndex()
         dataset = self._list[index] if 0 <= index < len(self._list) else None
-        with QSignalBlocker(self.version_combo):
-            self.version_combo.clear()
-            for version in reversed(dataset.versions if dataset else ()):
-                latest = " (latest)" if version is dataset.latest else ""
-                self.version_combo.addItem(f"v{version.version}{latest}", version)
+        fill_versions(self.version_combo, dataset)
         self._on_version_combo_changed()
 
     def _on_version_combo_changed(self, *_args: Any) -> None:
-        version = self.version_combo.currentData()
-        current = self.target_combo.currentData()
-        with QSignalBlocker(self.target_combo):
-            self.target_combo.clear()
-            stored = None  # the column the dataset's roles name as the target
-            for column in version.schema if version else ():
-                self.target_combo.addItem(f"{column.name}  ({column.role})", column.name)
-                if column.role == "target" and stored is None:
-                    stored = column.name
-            index = self.target_combo.findData(current)
-            if index < 0 and stored is not None:
-                index = self.target_combo.findData(stored)
-            self.target_combo.setCurrentIndex(
-                index if index >= 0 else self.target_combo.count() - 1
-            )
+        fill_targets(self.target_combo, self.version_combo.currentData())
         self._check_timer.start()
 
     def _on_task_combo_changed(self, *_args: Any) -> None:

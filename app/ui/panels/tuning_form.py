@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.items import DatasetItem
 from app.ui.job_bridge import JobSlot, PanelJobs
+from app.ui.panels.runs_pickers import apply_wanted, fill_targets, fill_versions, push_context
 
 SPACE_COLUMNS = ("Estimator", "Parameter", "Type", "Low", "High", "Log", "Choices", "Fixed")
 EST, PARAM, KIND, LOW, HIGH, LOG, CHOICES, FIXED = range(len(SPACE_COLUMNS))
@@ -343,56 +344,20 @@ class StudyForm(QWidget):
     def _on_dataset_combo_changed(self, *_args: Any) -> None:
         index = self.dataset_combo.currentIndex()
         dataset = self._listed[index] if 0 <= index < len(self._listed) else None
-        with QSignalBlocker(self.version_combo):
-            self.version_combo.clear()
-            for version in reversed(dataset.versions if dataset else ()):
-                latest = " (latest)" if version is dataset.latest else ""
-                self.version_combo.addItem(f"v{version.version}{latest}", version)
+        fill_versions(self.version_combo, dataset)
         self._on_version_combo_changed()
 
     def _on_version_combo_changed(self, *_args: Any) -> None:
-        version = self.version_combo.currentData()
-        current = self.target_combo.currentData()
-        with QSignalBlocker(self.target_combo):
-            self.target_combo.clear()
-            stored = None
-            for column in version.schema if version else ():
-                self.target_combo.addItem(f"{column.name}  ({column.role})", column.name)
-                if column.role == "target" and stored is None:
-                    stored = column.name
-            index = self.target_combo.findData(current)
-            if index < 0 and stored is not None:
-                index = self.target_combo.findData(stored)
-            self.target_combo.setCurrentIndex(
-                index if index >= 0 else self.target_combo.count() - 1
-            )
+        fill_targets(self.target_combo, self.version_combo.currentData())
 
     def _apply_wanted(self) -> None:
-        if self._wanted is None:
-            return
-        name, version, target = self._wanted
-        index = self.dataset_combo.findText(name)
-        if index < 0:
-            return
-        self._wanted = None
-        self.dataset_combo.setCurrentIndex(index)
-        if version is not None:
-            for row in range(self.version_combo.count()):
-                if getattr(self.version_combo.itemData(row), "version", None) == version:
-                    self.version_combo.setCurrentIndex(row)
-                    break
-        if target and self.target_combo.findData(target) >= 0:
-            self.target_combo.setCurrentIndex(self.target_combo.findData(target))
+        """Select the dataset version and target asked for, once the list has them."""
+        self._wanted = apply_wanted(
+            self._wanted, self.dataset_combo, self.version_combo, self.target_combo
+        )
 
     def _push_context(self, *_args: Any) -> None:
-        version = self.version_combo.currentData()
-        if self._context is None or version is None:
-            return
-        self._context.update(
-            dataset=self.dataset_combo.currentText(),
-            version=version.version,
-            target=self.target_combo.currentData(),
-        )
+        push_context(self._context, self.dataset_combo, self.version_combo, self.target_combo)
 
     def _on_recipe_combo_activated(self, _index: int) -> None:
         if self._context is not None:

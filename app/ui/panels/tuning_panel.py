@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import ModelDeskError
 from app.ui.items import DatasetItem, ModelVersionItem, RunItem, StudyItem, TrialItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
-from app.ui.panels.runs_register import RegisterDialog
+from app.ui.panels.runs_register import RegisterDialog, ask_to_register
 from app.ui.panels.tuning_form import StudyForm
 from app.ui.panels.tuning_plots import PlotView
 from app.ui.panels.tuning_register import register_trial, trial_defaults
@@ -548,14 +548,9 @@ class TuningPanel(QWidget):
             self.messages.info("Select a complete trial to register (or wait for the best).")
 
     def _on_register_defaults(self, _bridge: JobBridge, defaults: dict[str, Any]) -> None:
-        dialog = RegisterDialog(defaults["summary"], defaults["name"], self,
-                                title="Register trial")  # fmt: skip
-        run_id = defaults["run_id"]
-        dialog.accepted.connect(
-            lambda: self._register(run_id, dialog.model_name(), dialog.description_text())
+        self.register_dialog = ask_to_register(
+            self, defaults, self._register, title="Register trial"
         )
-        self.register_dialog = dialog
-        dialog.open()
 
     def _register(self, run_id: int, name: str, description: str) -> None:
         self.status_label.setText(f"Registering run {run_id} as {name}…")
