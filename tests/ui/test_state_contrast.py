@@ -61,3 +61,30 @@ def test_a_pruned_trials_run_says_pruned_after_fold_k(qtbot, services) -> None:
     view.set_detail(detail)
     assert "pruned after fold 2" in view.title.text() and "cancelled" not in view.title.text()
     assert "partial" in view._fields["Status"].text()
+
+
+def test_the_runs_table_says_pruned_and_marks_partial_metrics(qtbot, services, runner) -> None:
+    from app.ui.panels.runs_table_model import RunQuery, RunsTableModel, fetch_page
+
+    tracking = services.tracking
+    parent = tracking.create_run(name="study", status="running")
+    pruned = tracking.create_run(
+        name="trial 1", parent_run_id=parent, tags={"trial_state": "PRUNED"}, trial_number=1
+    )
+    tracking.log_metrics(pruned, {"cv.roc_auc": 0.9979})
+    tracking.finish(pruned, "cancelled", "Pruned by the median pruner after fold 1.")
+    stopped = tracking.create_run(name="stopped by the user", parent_run_id=parent)
+    tracking.finish(stopped, "cancelled", "Stopped by the user.")
+    query = RunQuery(columns=("metrics.cv.roc_auc",))
+    page = fetch_page(tracking, query, 0, 50, progress=NullProgress())
+    status = {r.id: r.status for r in page.runs}
+    assert status[pruned] == "pruned after fold 2" and status[stopped] == "cancelled"
+
+    model = RunsTableModel(tracking=tracking, runner=runner)
+    model.update_query(columns=("metrics.cv.roc_auc",))
+    qtbot.waitUntil(lambda: model.row_of(pruned) is not None, timeout=20_000)
+    row = model.row_of(pruned)
+    assert model.index(row, 0).data() == "pruned after fold 2"
+    cell = model.index(row, model.columnCount() - 1)
+    assert cell.data() == "0.9979 (partial)" and "partial" in cell.data(3)  # 3: tooltip
+    model.stop()
