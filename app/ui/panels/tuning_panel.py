@@ -117,6 +117,7 @@ class TuningPanel(QWidget):
         self._run_bridge: JobBridge | None = None  # the study this panel runs
         self._shown_done = -1
         self._pending_trial: int | None = None  # a trial asked for before its row is in
+        self._shown_trials: list[tuple] = []  # what the trials table shows, to skip no-ops
         self.register_dialog: RegisterDialog | None = None
 
         self.messages = MessageBar()
@@ -324,6 +325,7 @@ class TuningPanel(QWidget):
         self._study = name
         self._summary = None
         self._shown_done = -1
+        self._shown_trials: list[tuple] = []
         self.trials_model.set_trials([])
         self.plots.show_study(None, 0)
         self.study_selected.emit(name)
@@ -463,11 +465,16 @@ class TuningPanel(QWidget):
             return  # an older selection's answer
         summary, trials = result
         self._summary = summary
-        selected = self.selected_trial()
-        self.trials_model.set_trials(trials, summary.objectives)
-        self.trials.resizeColumnsToContents()
-        if selected is not None:
-            self._pending_trial = selected.number
+        shown = [(t.number, t.state, t.values, len(t.intermediate)) for t in trials]
+        if shown != self._shown_trials:  # a poll that changed nothing resets nothing
+            self._shown_trials = shown
+            selected = self.selected_trial()
+            columns = self.trials_model.columns()
+            self.trials_model.set_trials(trials, summary.objectives)
+            if self.trials_model.columns() != columns or len(trials) <= 50:
+                self.trials.resizeColumnsToContents()
+            if selected is not None:
+                self._pending_trial = selected.number
         self._select_pending_trial()
         if self._run_bridge is None:
             best = "-" if summary.best_value is None else f"{summary.best_value:.4f}"

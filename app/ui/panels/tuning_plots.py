@@ -37,6 +37,8 @@ def build_figure(tuning: Any, name: str, kind: str, *, progress: Any) -> Any:
     from app.core.tuning.store import load_study
 
     progress.check_cancelled()
+    import app.ui.widgets.plot_canvas  # noqa: F401 - its Qt backend import, here not on the GUI
+
     try:
         return plots.figure(load_study(tuning.storage, name), kind)
     except plots.NotEnoughTrials as exc:
