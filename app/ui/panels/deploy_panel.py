@@ -151,7 +151,7 @@ class DeployPanel(QWidget):
         )
         self.local_stop_button = QPushButton("Stop")
         self.local_stop_button.setToolTip("Stop the local server")
-        self.local_test_button = QPushButton("Send test request")
+        self.local_test_button = QPushButton("Test local server")
         self.local_test_button.setToolTip("Send the Test request form's rows to the local server")
         self.local_url = QLabel("Not serving.")
         self.local_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

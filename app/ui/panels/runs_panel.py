@@ -116,6 +116,7 @@ class RunsPanel(QWidget):
         self.compare_button, self.delete_button = bar.compare_button, bar.delete_button
         self.restore_button, self.new_button = bar.restore_button, bar.new_button
         self.reproduce_button, self.export_button = bar.reproduce_button, bar.export_button
+        self.register_button = bar.register_button
         self.model = RunsTableModel(tracking=tracking, runner=runner, parent=self)
         self.table = RunsTableView()
         self.table.setModel(self.model)
@@ -173,6 +174,7 @@ class RunsPanel(QWidget):
         self.compare_button.clicked.connect(self.compare_selected)
         self.reproduce_button.clicked.connect(self.reproduce_selected)
         self.export_button.clicked.connect(self.export_selected)
+        self.register_button.clicked.connect(self._on_register_button_clicked)
         self.delete_button.clicked.connect(self.delete_selected)
         self.restore_button.clicked.connect(self.restore_selected)
         bar.refresh_button.clicked.connect(self.refresh)
@@ -407,6 +409,9 @@ class RunsPanel(QWidget):
         self.restore_button.setVisible(self.show_deleted.isChecked())
         self.reproduce_button.setEnabled(trainable and one and runs[0].status == "finished")
         self.export_button.setEnabled(trainable and one and runs[0].status == "finished")
+        self.register_button.setEnabled(
+            self._registry is not None and one and runs[0].status == "finished"
+        )
         self.new_button.setEnabled(trainable)
 
     # -- slots -------------------------------------------------------------------------------
@@ -443,6 +448,11 @@ class RunsPanel(QWidget):
             self.tabs.setCurrentWidget(self.detail)
             self._load_detail(run.id)
             self.item_activated.emit(RunItem(run.id))
+
+    def _on_register_button_clicked(self) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) == 1:
+            self.register_run(ids[0])
 
     def _on_table_context_menu_requested(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)

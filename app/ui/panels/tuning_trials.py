@@ -202,8 +202,9 @@ class TrialsProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(-1)
 
     def set_state_filter(self, key: str) -> None:
+        self.beginFilterChange()
         self._states = self.FILTERS[key][1]
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def trial(self, row: int) -> Any:
         source = self.mapToSource(self.index(row, 0))
