@@ -166,6 +166,9 @@ def test_only_applicable_plots_and_the_canvas_follows_resizes(qtbot, panel) -> N
     with qtbot.waitSignal(panel.plots.rendered, timeout=WAIT_MS) as rendered:
         panel.plots.kind_combo.setCurrentIndex(kinds.index("slice"))
     assert rendered.args == ["slice"]
+    for kind in ("parallel", "contour", "importances", "timeline"):  # colorbars, grids, bars
+        with qtbot.waitSignal(panel.plots.rendered, timeout=WAIT_MS):
+            panel.plots.kind_combo.setCurrentIndex(kinds.index(kind))
     assert not panel.messages.messages()
 
 

@@ -8,6 +8,7 @@ figures are closed after each render.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import warnings
@@ -46,7 +47,7 @@ def available(objectives: int) -> list[str]:
 def render(study: Any, kind: str, fmt: str = "png", *, dpi: int = 96, params: Any = None) -> bytes:
     if fmt not in FORMATS:
         raise InvalidInput(f"Plots are saved as PNG or SVG, not '{fmt}'.")
-    fig = figure(study, kind, params=params)
+    fig = figure(study, kind, params=params, relayout=False)
     with _LOCK:
         fig.set_size_inches(7.5, 4.8)
         fig.tight_layout()
@@ -55,10 +56,11 @@ def render(study: Any, kind: str, fmt: str = "png", *, dpi: int = 96, params: An
         return buffer.getvalue()
 
 
-def figure(study: Any, kind: str, *, params: Any = None) -> Any:
+def figure(study: Any, kind: str, *, params: Any = None, relayout: bool = True) -> Any:
     """Optuna's plot ``kind`` of ``study`` as a matplotlib ``Figure`` that no pyplot state
     holds any more, so that a window can adopt it onto its own canvas and redraw it at any
-    size (its layout engine is "constrained": laid out again at every draw)."""
+    size (``relayout``: its layout engine is "constrained", laid out again at every draw,
+    unless the plot already made a colorbar, which keeps its own layout)."""
     if kind not in PLOTS:
         raise InvalidInput(f"There is no plot '{kind}'.", hint="Plots: " + ", ".join(PLOTS))
     import optuna
@@ -87,7 +89,9 @@ def figure(study: Any, kind: str, *, params: Any = None) -> Any:
             ax = _draw(study, kind, objectives, params)
         fig = _figure(ax)
         plt.close("all")  # pyplot forgets the figure; the figure itself lives on
-        fig.set_layout_engine("constrained")
+        if relayout:
+            with contextlib.suppress(RuntimeError):  # a colorbar pins the old layout
+                fig.set_layout_engine("constrained")
         return fig
 
 
