@@ -43,16 +43,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.items import DatasetItem, ModelVersionItem, RunItem, StudyItem, TrialItem
+from app.ui.items import DatasetItem, RunItem, StudyItem, TrialItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
-from app.ui.panels.runs_compare import CompareView, load_compare
+from app.ui.panels.runs_compare import CompareView
 from app.ui.panels.runs_detail import RunDetailView, load_detail
 from app.ui.panels.runs_jobs import for_each
+from app.ui.panels.runs_operations import RunOperations
 from app.ui.panels.runs_register import (
     RegisterDialog,
-    ask_to_register,
-    register_defaults,
-    register_run,
 )
 from app.ui.panels.runs_table_model import FIXED_COLUMNS, RunsTableModel
 from app.ui.panels.runs_training import TrainingLauncher
@@ -71,7 +69,7 @@ SEARCH_DELAY_MS = 250
 DETAIL_DELAY_MS = 120
 
 
-class RunsPanel(QWidget):
+class RunsPanel(RunOperations, QWidget):
     run_selected = Signal(object)  # run id or None
     open_requested = Signal(str, object)  # (panel key, item): a trial's study, a new version
     item_menu_requested = Signal(object, QPoint)  # (RunItem, global position)
@@ -242,57 +240,6 @@ class RunsPanel(QWidget):
         ids = self.selected_run_ids()
         return RunItem(ids[0]) if ids else None
 
-    # -- operations (the window's menus and context menus call these) -------------------------
-
-    def new_run(self, dataset: DatasetItem | None = None) -> None:
-        """Open the New run tab, on ``dataset`` (else the current context's dataset)."""
-        if self.launcher is None or self._datasets is None:
-            self.messages.warning("Training is not available in this window.")
-            return
-        self.tabs.setCurrentWidget(self.train_form)
-        if dataset is not None:
-            self.train_form.select_item(dataset)
-
-    def register_run(self, run_id: int) -> None:
-        """Ask for a model name and description, then register the run's model (a job); the
-        Registry opens on the new version (``open_requested("registry", ModelVersionItem)``)."""
-        if self._registry is None:
-            self.messages.warning("The registry is not available in this window.")
-            return
-        self._register_slot.start(
-            register_defaults,
-            self._tracking,
-            self._datasets,
-            int(run_id),
-            name=f"Register run {run_id}",
-            done=self._on_register_defaults,
-        )
-
-    def compare_runs(self, run_ids: list[int]) -> None:
-        ids = [int(i) for i in run_ids]
-        if len(ids) < 2:
-            self.messages.info("Select two or more runs to compare them.")
-            return
-        self.compare.show_loading(ids)
-        self.tabs.setCurrentWidget(self.compare)
-        self._compare_slot.start(
-            load_compare, self._tracking, ids, name="Compare runs", done=self._on_compare_loaded
-        )
-
-    def reproduce_run(self, run_id: int) -> None:
-        if self.launcher is None:
-            self.messages.warning("Training is not available in this window.")
-            return
-        self.launcher.reproduce(int(run_id))
-
-    def export_code(self, run_id: int, dest: str | None = None) -> None:
-        if self.launcher is None:
-            self.messages.warning("Training is not available in this window.")
-            return
-        dest = dest or self._ask_export_path(int(run_id))
-        if dest:
-            self.launcher.export(int(run_id), dest)
-
     def compare_selected(self) -> None:
         self.compare_runs(self.selected_run_ids())
 
@@ -449,11 +396,6 @@ class RunsPanel(QWidget):
             self._load_detail(run.id)
             self.item_activated.emit(RunItem(run.id))
 
-    def _on_register_button_clicked(self) -> None:
-        ids = self.selected_run_ids()
-        if len(ids) == 1:
-            self.register_run(ids[0])
-
     def _on_table_context_menu_requested(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         run = self.model.run_at(index.row()) if index.isValid() else None
@@ -489,26 +431,6 @@ class RunsPanel(QWidget):
 
     def _on_compare_loaded(self, _bridge: JobBridge, data: Any) -> None:
         self.compare.set_data(data)
-
-    def _on_register_defaults(self, _bridge: JobBridge, defaults: dict[str, Any]) -> None:
-        self.register_dialog = ask_to_register(self, defaults, self._register)
-
-    def _register(self, run_id: int, name: str, description: str) -> None:
-        registry = self._registry() if self._registry is not None else None
-        self._register_slot.start(
-            register_run,
-            registry,
-            run_id,
-            name,
-            description,
-            name=f"Register run {run_id}",
-            done=self._on_registered,
-        )
-
-    def _on_registered(self, _bridge: JobBridge, item: ModelVersionItem) -> None:
-        self.messages.info(f"Registered as {item.ref}.")
-        self.registered.emit(item)
-        self.open_requested.emit("registry", item)
 
     def _on_detail_note_save_requested(self, run_id: int, note: str) -> None:
         save, done = self._tracking.set_note, self._on_note_saved

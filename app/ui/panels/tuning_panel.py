@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -46,13 +46,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.items import DatasetItem, ModelVersionItem, RunItem, StudyItem, TrialItem
+from app.ui.items import DatasetItem, RunItem, StudyItem, TrialItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
-from app.ui.panels.runs_register import RegisterDialog, ask_to_register
+from app.ui.panels.runs_register import RegisterDialog
 from app.ui.panels.tuning_form import StudyForm
+from app.ui.panels.tuning_live import POLL_MS, StudyWatching, start_study
 from app.ui.panels.tuning_plots import PlotView
-from app.ui.panels.tuning_register import register_trial, trial_defaults
-from app.ui.panels.tuning_trials import TrialsModel, TrialsProxy
+from app.ui.panels.tuning_register import TrialRegistering
+from app.ui.panels.tuning_trials import TrialsModel, TrialsProxy, TrialsSlots
 from app.ui.widgets.dataframe_model import DataFrameModel
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.message_bar import MessageBar
@@ -60,27 +61,14 @@ from app.ui.widgets.message_bar import MessageBar
 if TYPE_CHECKING:
     from app.ui.context import CurrentContext
 
-POLL_MS = 1500
-
 
 # -- job bodies (worker threads) ------------------------------------------------------------
-
-
-def _snapshot(tuning: Any, name: str, *, progress: Any) -> tuple[Any, list[Any]]:
-    """(summary, trials) of one study."""
-    progress.check_cancelled()
-    return tuning.summary(name), tuning.trials(name)
-
-
-def _start(tuning: Any, request: Any, runner: Any, *, progress: Any) -> tuple[str, Any]:
-    name = tuning.create(request).name
-    return name, tuning.start(name, runner)
 
 
 # -- the panel ------------------------------------------------------------------------------
 
 
-class TuningPanel(QWidget):
+class TuningPanel(StudyWatching, TrialsSlots, TrialRegistering, QWidget):
     study_selected = Signal(object)
     open_requested = Signal(str, object)  # (panel key, item)
     item_menu_requested = Signal(object, QPoint)  # (StudyItem | TrialItem, global position)
@@ -298,23 +286,6 @@ class TuningPanel(QWidget):
             self.form.select_item(dataset)
         self.form.dataset_combo.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def register_trial(self, study: str, number: int) -> None:
-        """Ask for a model name, then register the trial (its run's model, or a full run of
-        its parameters trained first); the Registry opens on the new version."""
-        if self._registry is None or self._tracking is None or self._training is None:
-            self.messages.warning("Registering is not available in this window.")
-            return
-        self._register_slot.start(
-            trial_defaults,
-            self._tuning,
-            self._tracking,
-            self._datasets,
-            study,
-            int(number),
-            name=f"Register trial {number}",
-            done=self._on_register_defaults,
-        )
-
     # -- public API --------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -362,7 +333,7 @@ class TuningPanel(QWidget):
         self.messages.clear()
         self.start_button.setEnabled(False)
         bridge = self._jobs.start(
-            _start, self._tuning, request, self._runner, name="Start study",
+            start_study, self._tuning, request, self._runner, name="Start study",
             done=lambda _b, result: self._on_started(result),
         )  # fmt: skip
         bridge.finished.connect(lambda: self.start_button.setEnabled(True))
@@ -425,110 +396,6 @@ class TuningPanel(QWidget):
         if name != self._study:
             self.select_study(name)
 
-    def _on_started(self, result: tuple[str, Any]) -> None:
-        name, job = result
-        self._watch_run(name, job)
-        self.refresh()
-
-    def _watch_run(self, name: str, job: Any) -> None:
-        bridge = JobBridge(job, self)
-        self._run_bridge = bridge
-        bridge.progressed.connect(self._on_run_progressed)
-        bridge.succeeded.connect(self._on_run_succeeded)
-        bridge.failed.connect(self._on_error)
-        bridge.finished.connect(self._on_run_finished)
-        self.select_study(name)
-
-    def _on_run_progressed(self, fraction: float, status: str) -> None:
-        self.status_label.setText(f"{self._study}: {status} ({fraction:.0%})")
-
-    def _on_run_succeeded(self, summary: Any) -> None:
-        state = "stopped" if summary.status == "cancelled" else summary.status
-        self.status_label.setText(f"{summary.name}: {state} after {summary.done} trial(s).")
-
-    def _on_run_finished(self) -> None:
-        self._run_bridge = None
-        self._update_buttons()
-        self._shown_done = -1
-        self._poll()
-        self.refresh()
-
-    def _poll(self) -> None:
-        if self._study is None or self._poll_slot.busy:
-            return
-        name = self._study
-        self._poll_slot.start(_snapshot, self._tuning, name, name=f"Poll {name}",
-                              done=lambda _b, r: self._on_snapshot(name, r))  # fmt: skip
-
-    def _on_snapshot(self, name: str, result: tuple[Any, list[Any]]) -> None:
-        if name != self._study:
-            return  # an older selection's answer
-        summary, trials = result
-        self._summary = summary
-        shown = [(t.number, t.state, t.values, len(t.intermediate)) for t in trials]
-        if shown != self._shown_trials:  # a poll that changed nothing resets nothing
-            self._shown_trials = shown
-            selected = self.selected_trial()
-            columns = self.trials_model.columns()
-            self.trials_model.set_trials(trials, summary.objectives)
-            if self.trials_model.columns() != columns or len(trials) <= 50:
-                self.trials.resizeColumnsToContents()
-            if selected is not None:
-                self._pending_trial = selected.number
-        self._select_pending_trial()
-        if self._run_bridge is None:
-            best = "-" if summary.best_value is None else f"{summary.best_value:.4f}"
-            pruned = summary.counts.get("PRUNED", 0)
-            extra = f", {pruned} pruned" if pruned else ""
-            self.status_label.setText(
-                f"{summary.name} ({summary.status}): {summary.done} trial(s){extra}, best {best}"
-            )
-        self.plots.show_study(name, len(summary.directions))
-        if summary.done != self._shown_done:
-            self._shown_done = summary.done
-            self.plots.render()
-        self._update_buttons()
-
-    def _select_pending_trial(self) -> None:
-        number = self._pending_trial
-        if number is None:
-            return
-        for row in range(self.trials_proxy.rowCount()):
-            trial = self.trials_proxy.trial(row)
-            if trial is not None and trial.number == number:
-                self._pending_trial = None
-                self.trials.selectRow(row)
-                return
-
-    def _on_state_filter_changed(self, _index: int) -> None:
-        self.trials_proxy.set_state_filter(self.state_filter.currentData())
-
-    def _trial_item_at(self, index: QModelIndex) -> TrialItem | None:
-        trial = self.trials_proxy.trial(index.row()) if index.isValid() else None
-        if trial is None or self._study is None:
-            return None
-        return TrialItem(self._study, trial.number, trial.run_id)
-
-    def _on_trials_activated(self, index: QModelIndex) -> None:
-        item = self._trial_item_at(index)
-        if item is None:
-            return
-        if item.run_id is None:
-            self.messages.info("This trial has no run yet.")
-            return
-        self.item_activated.emit(item)
-
-    def _on_trials_context_menu(self, pos: QPoint) -> None:
-        index = self.trials.indexAt(pos)
-        item = self._trial_item_at(index)
-        if item is not None:
-            self.trials.selectRow(index.row())
-            self.item_menu_requested.emit(item, self.trials.viewport().mapToGlobal(pos))
-
-    def _on_trials_selection_changed(self, *_: Any) -> None:
-        self._update_buttons()
-        self.selection_changed.emit(self.selected_item())
-
     def _on_studies_context_menu(self, pos: QPoint) -> None:
         index = self.studies.indexAt(pos)
         if not index.isValid():
@@ -545,41 +412,6 @@ class TuningPanel(QWidget):
                     f"Training the best trial again as run {r[0]} (see the Runs panel)."
                 ),
             )  # fmt: skip
-
-    def _on_register_button_clicked(self) -> None:
-        trial = self.selected_trial()
-        number = trial.number if trial is not None else getattr(self._summary, "best_trial", None)
-        if self._study and number is not None:
-            self.register_trial(self._study, number)
-        else:
-            self.messages.info("Select a complete trial to register (or wait for the best).")
-
-    def _on_register_defaults(self, _bridge: JobBridge, defaults: dict[str, Any]) -> None:
-        self.register_dialog = ask_to_register(
-            self, defaults, self._register, title="Register trial"
-        )
-
-    def _register(self, run_id: int, name: str, description: str) -> None:
-        self.status_label.setText(f"Registering run {run_id} as {name}…")
-        self._register_slot.start(
-            register_trial,
-            self._training,
-            self._tracking,
-            self._registry() if self._registry is not None else None,
-            self._runner,
-            run_id,
-            name,
-            description,
-            name=f"Register run {run_id}",
-            done=self._on_registered,
-        )
-
-    def _on_registered(self, _bridge: JobBridge, result: tuple[ModelVersionItem, str]) -> None:
-        item, path = result
-        how = "" if path == "direct" else f" (the trial's parameters {path}, as a full run)"
-        self.messages.info(f"Registered as {item.ref}{how}.")
-        self.registered.emit(item)
-        self.open_requested.emit("registry", item)
 
     def _on_export_button_clicked(self) -> None:
         if not self._study:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.errors import InvalidInput, ModelDeskError, NotFound
-from app.ui.panels.runs_register import register_defaults, register_run
+from app.ui.items import ModelVersionItem
+from app.ui.job_bridge import JobBridge
+from app.ui.panels.runs_register import ask_to_register, register_defaults, register_run
 
 
 def trial_defaults(
@@ -68,3 +70,60 @@ def register_trial(
         run_id, path = int(new_id), f"trained run {new_id}"
     progress.update(0.95, "Registering…")
     return register_run(registry, run_id, name, description, progress=progress), path
+
+
+class TrialRegistering:
+    """The Tuning panel's "register a trial" flow (a mixin of ``TuningPanel``, which provides
+    the services, the ``_register_slot``, the message bar and the signals it uses)."""
+
+    def register_trial(self, study: str, number: int) -> None:
+        """Ask for a model name, then register the trial (its run's model, or a full run of
+        its parameters trained first); the Registry opens on the new version."""
+        if self._registry is None or self._tracking is None or self._training is None:
+            self.messages.warning("Registering is not available in this window.")
+            return
+        self._register_slot.start(
+            trial_defaults,
+            self._tuning,
+            self._tracking,
+            self._datasets,
+            study,
+            int(number),
+            name=f"Register trial {number}",
+            done=self._on_register_defaults,
+        )
+
+    def _on_register_button_clicked(self) -> None:
+        trial = self.selected_trial()
+        number = trial.number if trial is not None else getattr(self._summary, "best_trial", None)
+        if self._study and number is not None:
+            self.register_trial(self._study, number)
+        else:
+            self.messages.info("Select a complete trial to register (or wait for the best).")
+
+    def _on_register_defaults(self, _bridge: JobBridge, defaults: dict[str, Any]) -> None:
+        self.register_dialog = ask_to_register(
+            self, defaults, self._register, title="Register trial"
+        )
+
+    def _register(self, run_id: int, name: str, description: str) -> None:
+        self.status_label.setText(f"Registering run {run_id} as {name}…")
+        self._register_slot.start(
+            register_trial,
+            self._training,
+            self._tracking,
+            self._registry() if self._registry is not None else None,
+            self._runner,
+            run_id,
+            name,
+            description,
+            name=f"Register run {run_id}",
+            done=self._on_registered,
+        )
+
+    def _on_registered(self, _bridge: JobBridge, result: tuple[ModelVersionItem, str]) -> None:
+        item, path = result
+        how = "" if path == "direct" else f" (the trial's parameters {path}, as a full run)"
+        self.messages.info(f"Registered as {item.ref}{how}.")
+        self.registered.emit(item)
+        self.open_requested.emit("registry", item)

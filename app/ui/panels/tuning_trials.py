@@ -15,9 +15,11 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
+
+from app.ui.items import TrialItem
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PARTIAL_ROLE = Qt.ItemDataRole.UserRole + 2  # True when the value is from unfinished folds
@@ -233,3 +235,48 @@ class TrialsProxy(QSortFilterProxyModel):
             return a < b
         except TypeError:
             return str(a) < str(b)
+
+
+class TrialsSlots:
+    """The Tuning panel's trials-table slots: the pending selection, the state filter, the
+    item a row stands for, activation and the context menu (a mixin of ``TuningPanel``)."""
+
+    def _select_pending_trial(self) -> None:
+        number = self._pending_trial
+        if number is None:
+            return
+        for row in range(self.trials_proxy.rowCount()):
+            trial = self.trials_proxy.trial(row)
+            if trial is not None and trial.number == number:
+                self._pending_trial = None
+                self.trials.selectRow(row)
+                return
+
+    def _on_state_filter_changed(self, _index: int) -> None:
+        self.trials_proxy.set_state_filter(self.state_filter.currentData())
+
+    def _trial_item_at(self, index: QModelIndex) -> TrialItem | None:
+        trial = self.trials_proxy.trial(index.row()) if index.isValid() else None
+        if trial is None or self._study is None:
+            return None
+        return TrialItem(self._study, trial.number, trial.run_id)
+
+    def _on_trials_activated(self, index: QModelIndex) -> None:
+        item = self._trial_item_at(index)
+        if item is None:
+            return
+        if item.run_id is None:
+            self.messages.info("This trial has no run yet.")
+            return
+        self.item_activated.emit(item)
+
+    def _on_trials_context_menu(self, pos: QPoint) -> None:
+        index = self.trials.indexAt(pos)
+        item = self._trial_item_at(index)
+        if item is not None:
+            self.trials.selectRow(index.row())
+            self.item_menu_requested.emit(item, self.trials.viewport().mapToGlobal(pos))
+
+    def _on_trials_selection_changed(self, *_: Any) -> None:
+        self._update_buttons()
+        self.selection_changed.emit(self.selected_item())
