@@ -162,6 +162,8 @@ def gui_stall(trials: int, rows: int, trees: int) -> None:
     services = _services(folder, rows)
     runner = JobRunner()
     try:
+        from app.ui.items import DatasetItem
+
         panel = TuningPanel(tuning=services.tuning, datasets=services.datasets, runner=runner)
         panel.resize(1200, 800)
         panel.show()
@@ -169,8 +171,8 @@ def gui_stall(trials: int, rows: int, trees: int) -> None:
         def spin(seconds: float, until=None) -> bool:
             return spin_events(app, seconds, until)
 
-        panel.dataset_edit.setText("churn")
-        panel.target_edit.setText("churn")
+        panel.new_study(DatasetItem("churn", 1, "churn"))
+        spin(30, lambda: panel.form.dataset_ref() == "churn@1")
         panel.estimators_edit.setText("rf")
         panel.trials_spin.setValue(trials)
         panel.workers_spin.setValue(2)
@@ -180,7 +182,7 @@ def gui_stall(trials: int, rows: int, trees: int) -> None:
         spin(60, lambda: panel.space_table.rowCount() > 0)
         for r in range(panel.space_table.rowCount()):
             if panel.space_table.item(r, 1).text() == "n_estimators":
-                panel.space_table.item(r, 6).setText(str(trees))
+                panel.space_table.item(r, 7).setText(str(trees))  # the Fixed column
         probe = Probe()
         probe.start()
         spin(3.0)

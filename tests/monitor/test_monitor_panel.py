@@ -13,6 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from app.jobs.runner import JobRunner
+from app.ui.context import CurrentContext
 from app.ui.panels.monitor_panel import build_panel
 
 from .conftest import world
@@ -35,7 +36,7 @@ def panel(qtbot, services, runner, model):
         )
         services.monitoring.check(model, dataset=f"b{seed}")
     window = QMainWindow()
-    p = build_panel(services, runner)
+    p = build_panel(services, runner, CurrentContext())
     window.setCentralWidget(p)
     qtbot.addWidget(window)
     window.show()

@@ -14,6 +14,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.jobs.runner import JobRunner
+from app.ui.context import CurrentContext
+from app.ui.items import ModelVersionItem
 
 WAIT = 20_000
 
@@ -32,7 +34,7 @@ def panel(qtbot, services, runner, good_and_bad_runs):
     good, bad = good_and_bad_runs
     services.registry.register(good.id, "churn")
     services.registry.register(bad.id, "churn")
-    p = build_panel(services, runner)
+    p = build_panel(services, runner, CurrentContext())
     qtbot.addWidget(p)
     p.show()
     qtbot.waitUntil(lambda: p.versions.model().rowCount() == 2, timeout=WAIT)
@@ -115,7 +117,9 @@ def test_lineage_node_click_asks_to_open_its_panel(qtbot, panel, services) -> No
     run_node = next(n for n in panel.lineage.nodes.values() if n.node["kind"] == "run")
     with qtbot.waitSignal(panel.open_requested, timeout=WAIT) as blocker:
         run_node._on_click(run_node.node)
-    assert blocker.args == ["runs", services.registry.resolve("churn@1").run_id]
+    from app.ui.items import RunItem
+
+    assert blocker.args == ["runs", RunItem(services.registry.resolve("churn@1").run_id)]
     assert "Model card: churn@1" in panel.card.toPlainText()
     assert panel.audit.rowCount() >= 1 and panel.signature.rowCount() == 3
 
@@ -165,22 +169,22 @@ def test_select_opens_a_version_by_ref_or_id(qtbot, panel, services, good_and_ba
 
     # a detail still loading from the search may arrive first: wait for the asked one
     with qtbot.waitSignal(panel.version_selected, timeout=WAIT, check_params_cb=_is("fraud@1")):
-        panel.select("fraud@1")
+        panel.open_item(ModelVersionItem("fraud", 1))
     assert panel.current_model() == "fraud" and panel.selected_versions() == [1]
     assert panel.search.text() == "" and panel.models.count() == 2
 
     churn1 = services.registry.resolve("churn@1")
     with qtbot.waitSignal(panel.version_selected, timeout=WAIT, check_params_cb=_is("churn@1")):
-        panel.select(churn1.id)  # images and deployments know the version by its id
+        panel.show_version(churn1.id)  # images and deployments know the version by its id
     assert panel.selected_versions() == [1]
 
     services.registry.register(good.id, "churn")  # not in the table yet
     with qtbot.waitSignal(panel.version_selected, timeout=WAIT, check_params_cb=_is("churn@3")):
-        panel.select("churn@3")
+        panel.open_item(ModelVersionItem("churn", 3))
     assert panel.selected_versions() == [3]
     assert panel.versions.model().rowCount() == 3
 
-    panel.select("churn@9")
+    panel.open_item(ModelVersionItem("churn", 9))
     qtbot.waitUntil(
         lambda: any("no version 9" in m for m in panel.messages.messages()), timeout=WAIT
     )

@@ -9,6 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
+from app.ui.context import ContextState
+from app.ui.items import RunItem, StudyItem, TrialItem
+
 WAIT_MS = 120_000
 
 
@@ -20,7 +23,9 @@ def panel(qtbot, services, runner, tmp_path):
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "ini"))
-    widget = build_panel(services, runner)
+    from app.ui.context import CurrentContext
+
+    widget = build_panel(services, runner, CurrentContext(ContextState("bc", 1, "target")))
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
     widget.show()
@@ -33,21 +38,24 @@ def test_panel_shows_live_history_and_stop_ends_the_study_gracefully(
 ):
     from PySide6.QtCore import Qt
 
-    panel.dataset_edit.setText("bc")
-    panel.target_edit.setText("target")
+    qtbot.waitUntil(lambda: panel.form.dataset_ref() == "bc@1", timeout=WAIT_MS)
+    assert panel.target_combo.currentData() == "target"  # the context's, not the last column
     panel.estimators_edit.setText("knn")
     panel.trials_spin.setValue(500)
     panel.folds_spin.setValue(2)
     panel.name_edit.setText("live")
     qtbot.mouseClick(panel.load_space_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.space_table.rowCount() == 3, timeout=WAIT_MS)
-    panel.space_table.item(0, 3).setText("12")  # n_neighbors high: 50 → 12
+    assert panel.space_table.item(0, 1).text() == "n_neighbors"
+    panel.space_table.item(0, 4).setText("12")  # n_neighbors high: 50 → 12
 
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.running, timeout=WAIT_MS)
     # live: the trials table grows and the history plot appears while the study runs
     qtbot.waitUntil(lambda: panel.trials_model.rowCount() >= 3, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not panel.plot_label.pixmap().isNull(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: panel.plots.canvas is not None and panel.plots.canvas.isVisible(), timeout=WAIT_MS
+    )
     assert panel.running
     assert "live" in panel.status_label.text()
 
@@ -66,28 +74,28 @@ def test_panel_shows_live_history_and_stop_ends_the_study_gracefully(
     qtbot.waitUntil(lambda: panel.trials_model.rowCount() == len(trials), timeout=WAIT_MS)
 
     # a double-clicked trial opens its run; the run's Study link opens the study again
-    number = panel.trials_model.table().column("number")[1].as_py()
+    number = panel.trials_proxy.trial(1).number
     expected = next(t.run_id for t in trials if t.number == number)
     assert panel.trial_run_id(1) == expected
-    rect = panel.trials.visualRect(panel.trials_model.index(1, 0))
+    rect = panel.trials.visualRect(panel.trials_proxy.index(1, 0))
     assert rect.isValid()
-    with qtbot.waitSignal(panel.open_requested, timeout=WAIT_MS) as opened:
+    with qtbot.waitSignal(panel.item_activated, timeout=WAIT_MS) as opened:
         # a double click is a press, a release, then the double-click press (as Qt sees it)
         qtbot.mouseClick(panel.trials.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(panel.trials.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert opened.args == ["runs", expected]
+    assert opened.args == [TrialItem("live", number, expected)]
 
     from app.ui.panels.runs_panel import build_panel as build_runs_panel
 
     runs = build_runs_panel(services, runner)
     qtbot.addWidget(runs)
-    runs.select(expected)
+    runs.open_item(RunItem(expected))
     study = runs.detail._fields["Study"]
     qtbot.waitUntil(lambda: "live" in study.text(), timeout=WAIT_MS)
     assert f"trial {number}" in study.text()
     with qtbot.waitSignal(runs.open_requested, timeout=WAIT_MS) as back:
         study.linkActivated.emit(re.search(r'href="([^"]*)"', study.text())[1])  # a click
-    assert back.args == ["tuning", "live"]
+    assert back.args == ["tuning", StudyItem("live")]
     runs.close_jobs()
 
 
@@ -96,13 +104,12 @@ def test_panel_names_a_bad_space_entry(qtbot, panel):
 
     from app.ui.widgets.message_bar import Level
 
-    panel.dataset_edit.setText("bc")
-    panel.target_edit.setText("target")
+    qtbot.waitUntil(lambda: panel.form.dataset_ref() == "bc@1", timeout=WAIT_MS)
     panel.estimators_edit.setText("knn")
     qtbot.mouseClick(panel.load_space_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.space_table.rowCount() == 3, timeout=WAIT_MS)
-    panel.space_table.item(0, 2).setText("40")  # low 40 above high 4
-    panel.space_table.item(0, 3).setText("4")
+    panel.space_table.item(0, 3).setText("40")  # low 40 above high 4
+    panel.space_table.item(0, 4).setText("4")
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(panel.messages.messages(Level.ERROR)), timeout=WAIT_MS)
     text = panel.messages.messages(Level.ERROR)[0]

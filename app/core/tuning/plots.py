@@ -8,6 +8,7 @@ figures are closed after each render.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import warnings
@@ -44,10 +45,24 @@ def available(objectives: int) -> list[str]:
 
 
 def render(study: Any, kind: str, fmt: str = "png", *, dpi: int = 96, params: Any = None) -> bytes:
-    if kind not in PLOTS:
-        raise InvalidInput(f"There is no plot '{kind}'.", hint="Plots: " + ", ".join(PLOTS))
     if fmt not in FORMATS:
         raise InvalidInput(f"Plots are saved as PNG or SVG, not '{fmt}'.")
+    fig = figure(study, kind, params=params, relayout=False)
+    with _LOCK:
+        fig.set_size_inches(7.5, 4.8)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=dpi)
+        return buffer.getvalue()
+
+
+def figure(study: Any, kind: str, *, params: Any = None, relayout: bool = True) -> Any:
+    """Optuna's plot ``kind`` of ``study`` as a matplotlib ``Figure`` that no pyplot state
+    holds any more, so that a window can adopt it onto its own canvas and redraw it at any
+    size (``relayout``: its layout engine is "constrained", laid out again at every draw,
+    unless the plot already made a colorbar, which keeps its own layout)."""
+    if kind not in PLOTS:
+        raise InvalidInput(f"There is no plot '{kind}'.", hint="Plots: " + ", ".join(PLOTS))
     import optuna
 
     objectives = len(study.directions)
@@ -73,14 +88,11 @@ def render(study: Any, kind: str, fmt: str = "png", *, dpi: int = 96, params: An
             warnings.simplefilter("ignore")
             ax = _draw(study, kind, objectives, params)
         fig = _figure(ax)
-        try:
-            fig.set_size_inches(7.5, 4.8)
-            fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format=fmt, dpi=dpi)
-            return buffer.getvalue()
-        finally:
-            plt.close("all")
+        plt.close("all")  # pyplot forgets the figure; the figure itself lives on
+        if relayout:
+            with contextlib.suppress(RuntimeError):  # a colorbar pins the old layout
+                fig.set_layout_engine("constrained")
+        return fig
 
 
 def _pyplot_loaded() -> bool:

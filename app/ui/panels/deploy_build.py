@@ -3,13 +3,17 @@
 The build runs as a job; its log lines come from the worker thread through a queued signal
 (``_LogRelay``), so the text box fills line by line while the GUI thread stays free. A failed
 build's failing lines (``ModelDeskError.lines``) are appended by the panel's error handler.
+
+The version picker defaults to the version the person picked last (the current context's model
+version), else to the champion of that model, else to the first champion: what one deploys is
+the champion, never the challenger by accident of order.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -35,11 +39,27 @@ class _LogRelay(QObject):
 # -- job bodies (run on the runner; plain functions of their inputs) -------------------------
 
 
-def _list_versions(registry: Any, *, progress: Any) -> list[str]:
-    refs = []
+def _list_versions(registry: Any, *, progress: Any) -> tuple[list[str], dict[str, str]]:
+    """Active version refs, and each model's champion ref (model name → ``name@N``)."""
+    refs, champions = [], {}
     for model in registry.list_models():
         refs += [v.ref for v in registry.list_versions(model.name, include_archived=False)]
-    return refs
+        if "champion" in model.aliases:
+            champions[model.name] = f"{model.name}@{model.aliases['champion']}"
+    return refs, champions
+
+
+def default_ref(
+    refs: list[str], champions: dict[str, str], model: str | None, version: int | None
+) -> str | None:
+    """The version the picker starts on: the context's version, its model's champion, the
+    first champion, the first version."""
+    if model and version is not None and f"{model}@{version}" in refs:
+        return f"{model}@{version}"
+    for ref in ([champions.get(model)] if model else []) + sorted(champions.values()):
+        if ref in refs:
+            return ref
+    return refs[0] if refs else None
 
 
 def _build(deploy: Any, ref: str, base: str | None, sink: Any, *, progress: Any) -> Any:
@@ -56,10 +76,13 @@ class BuildSection(QWidget):
         registry: Any,
         jobs: PanelJobs,
         messages: MessageBar,
+        context: Any = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._deploy = deploy
+        self._context = context
+        self._wanted: str | None = None  # a ref asked for before the list came in
         self._registry = registry
         self._jobs = jobs
         self._messages = messages
@@ -68,7 +91,9 @@ class BuildSection(QWidget):
         self._relay.line.connect(self._on_relay_line)
 
         self.version_combo = QComboBox()
-        self.version_combo.setMinimumWidth(220)
+        self.version_combo.setAccessibleName("Model version")
+        self.version_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.version_combo.setMinimumContentsLength(16)
         self.base_edit = QLineEdit()
         self.base_edit.setPlaceholderText(getattr(deploy, "base_image", ""))
         self.build_button = QPushButton("Build")
@@ -107,6 +132,14 @@ class BuildSection(QWidget):
         self._jobs.start(
             _list_versions, self._registry, name="List versions", done=self._on_versions_listed
         )
+
+    def pick(self, ref: str) -> None:
+        """Put ``ref`` in the picker (now, or once the list has it)."""
+        if self.version_combo.findText(ref) >= 0:
+            self.version_combo.setCurrentText(ref)
+        else:
+            self._wanted = ref
+            self.reload_versions()
 
     def build(self, ref: str | None = None) -> JobBridge | None:
         ref = ref or self.version_combo.currentText()
@@ -158,12 +191,26 @@ class BuildSection(QWidget):
         self.build_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
-    def _on_versions_listed(self, bridge: JobBridge, refs: list[str]) -> None:
-        current = self.version_combo.currentText()
+    def _on_versions_listed(
+        self, bridge: JobBridge, listed: tuple[list[str], dict[str, str]]
+    ) -> None:
+        refs, champions = listed
+        current = self._wanted or self.version_combo.currentText()
+        self._wanted = None
         self.version_combo.clear()
         self.version_combo.addItems(refs)
-        if current in refs:
-            self.version_combo.setCurrentText(current)
+        for ref in champions.values():
+            row = self.version_combo.findText(ref)
+            if row >= 0:
+                self.version_combo.setItemText(row, ref)
+                self.version_combo.setItemData(row, "champion", Qt.ItemDataRole.ToolTipRole)
+        ctx = self._context
+        pick = current if current in refs else None
+        pick = pick or default_ref(
+            refs, champions, getattr(ctx, "model", None), getattr(ctx, "model_version", None)
+        )
+        if pick:
+            self.version_combo.setCurrentText(pick)
 
     def _on_built(self, bridge: JobBridge, image: Any) -> None:
         self.status.setText(f"Built {image.tag} ({image.size / 1e6:,.0f} MB)")

@@ -7,6 +7,9 @@ value, threshold, status and a small reference/current histogram; selecting a ro
 detail. Tabs plot drift over time per feature and overall, the prediction distribution and
 the metric trend when batches carried labels. An alert goes to the window's status bar and,
 where the desktop has a tray, to a notification.
+
+The model picker starts on the version the person picked last (the current context), else on a
+champion. Operations the window's menus call: ``check_drift``, ``drop_batch``, ``retrain``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,7 +43,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.job_bridge import JobBridge, PanelJobs
+from app.ui.items import DatasetItem, DeploymentItem, ModelVersionItem
+from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
@@ -70,11 +74,26 @@ def load_choices(monitoring: Any, *, progress: Any) -> dict[str, Any]:
     datasets = []
     for ds in monitoring.datasets.list():
         datasets.extend(v.ref for v in reversed(ds.versions))
+    aliases = {}  # "name@alias" → the version number it points at
+    for model in monitoring.registry.list_models():
+        for alias, number in model.aliases.items():
+            aliases[f"{model.name}@{alias}"] = number
     return {
         "versions": monitoring.versions(),
+        "aliases": aliases,
         "deployments": monitoring.deployments(),
         "datasets": datasets,
     }
+
+
+def default_model(refs: list[str], context: Any) -> str | None:
+    """The version the picker starts on: the context's version, its model's champion, the
+    first champion, else the first entry (never the challenger by accident of order)."""
+    model = getattr(context, "model", None)
+    version = getattr(context, "model_version", None)
+    candidates = [f"{model}@{version}", f"{model}@champion"] if model else []
+    candidates += [r for r in refs if r.endswith("@champion")]
+    return next((r for r in candidates if r in refs), refs[0] if refs else None)
 
 
 def run_check(
@@ -126,6 +145,10 @@ class MonitorPanel(QWidget):
     alert_raised = Signal(str)  # the sentence shown in the status bar
 
     retrained = Signal(object)  # the RetrainResult
+    open_requested = Signal(str, object)
+    item_menu_requested = Signal(object, QPoint)  # (ModelVersionItem, global position)
+    item_activated = Signal(object)
+    selection_changed = Signal(object)  # ModelVersionItem or None
 
     def __init__(
         self,
@@ -133,6 +156,7 @@ class MonitorPanel(QWidget):
         monitoring: Any,
         runner: Any,
         retrainer: Any = None,
+        context: CurrentContext | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -140,8 +164,11 @@ class MonitorPanel(QWidget):
         self.setObjectName("panel-monitor")
         self.setAcceptDrops(True)
         self._monitoring = monitoring
+        self._context = context
+        self._wanted_model: str | None = None  # a ref asked for before the list came in
+        self._wanted_source: dict[str, Any] | None = None
         self._jobs = PanelJobs(self, runner, on_failed=self._on_job_failed)
-        self._check_job = 0
+        self._check_slot = JobSlot(self._jobs)
         self._deployments: list[dict[str, Any]] = []
         self._datasets: list[str] = []
         self.report: Any = None
@@ -204,18 +231,33 @@ class MonitorPanel(QWidget):
         self.comparison = QTextBrowser()
         self.comparison.setObjectName("monitor-comparison")
         self.tabs.addTab(self.comparison, "Champion / challenger")
+        # narrow: the tab titles elide in the middle (full title in the tooltip), no arrows
+        self.tabs.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tabs.setUsesScrollButtons(False)
+        for index in range(self.tabs.count()):
+            self.tabs.setTabToolTip(index, self.tabs.tabText(index))
 
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Model:"))
-        bar.addWidget(self.model_combo, 1)
-        bar.addWidget(QLabel("Current data:"))
-        bar.addWidget(self.source_combo, 2)
-        bar.addWidget(QLabel("Window:"))
-        bar.addWidget(self.window_combo)
-        bar.addWidget(self.check_button)
-        bar.addWidget(self.export_button)
-        bar.addWidget(self.retrain_button)
-        bar.addWidget(self.promote_check)
+        # two rows, so that no button is clipped at 1000 px (pickers above, actions below)
+        bar = QVBoxLayout()
+        pickers, actions = QHBoxLayout(), QHBoxLayout()
+        pickers.addWidget(QLabel("Model:"))
+        pickers.addWidget(self.model_combo, 1)
+        pickers.addWidget(QLabel("Current data:"))
+        pickers.addWidget(self.source_combo, 2)
+        pickers.addWidget(QLabel("Window:"))
+        pickers.addWidget(self.window_combo)
+        for widget in (self.check_button, self.export_button, self.retrain_button):
+            actions.addWidget(widget)
+        actions.addWidget(self.promote_check)
+        actions.addStretch(1)
+        bar.addLayout(pickers)
+        bar.addLayout(actions)
+        self.model_combo.setMinimumContentsLength(14)
+        self.source_combo.setMinimumContentsLength(16)
+        for combo in (self.model_combo, self.source_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.tabs)
@@ -233,7 +275,96 @@ class MonitorPanel(QWidget):
         self.retrain_button.clicked.connect(self._on_retrain_button_clicked)
         self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.itemActivated.connect(self._on_table_item_activated)
         self.reload()
+
+    # -- the panel contract ------------------------------------------------------------------
+
+    def open_item(self, item: Any) -> None:
+        """A model version is picked (its stored history shown); a deployment picks its log
+        as the current data; a dataset version is picked as the current data."""
+        if isinstance(item, ModelVersionItem):
+            self._pick_model(item.ref)
+        elif isinstance(item, DeploymentItem):
+            self._pick_source({"deployment": item.deployment_id})
+            dep = next((d for d in self._deployments if d["id"] == item.deployment_id), None)
+            if dep is not None:
+                self._pick_model(f"{dep['model']}@{dep['version']}")
+            else:
+                self.reload()
+        elif isinstance(item, DatasetItem):
+            self._pick_source({"dataset": item.ref})
+
+    def selected_item(self) -> ModelVersionItem | None:
+        name, _, version = (self.selected_model() or "").partition("@")
+        if not name or not version:
+            return None
+        if version.isdigit():
+            return ModelVersionItem(name, int(version))
+        resolved = self.model_combo.currentData()  # an alias: the number it pointed at
+        return ModelVersionItem(name, int(resolved)) if resolved else None
+
+    def save_settings(self, settings: Any) -> None:
+        del settings  # nothing of its own to remember yet
+
+    def restore_settings(self, settings: Any) -> None:
+        del settings
+
+    def close_jobs(self) -> None:
+        self._jobs.close()
+
+    # -- operations (the window's menus and context menus call these) -------------------------
+
+    def check_drift(self, name: str, version: int) -> JobBridge | None:
+        self._pick_model(f"{name}@{version}")
+        return self.check()
+
+    def drop_batch(self, path: str | None = None) -> JobBridge | None:
+        """Ask for a batch file (CSV, Parquet…) and check the chosen model against it."""
+        path = path or self._ask_batch_path()
+        return self.check_batch(path) if path else None
+
+    def retrain(self, name: str | None = None, version: int | None = None, **options: Any):
+        """Champion/challenger of ``name@version`` on the chosen dataset (a job)."""
+        if name is not None and version is not None:
+            self._pick_model(f"{name}@{version}")
+        return self.retrain_on(**options)
+
+    def _ask_batch_path(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Check drift against a batch",
+            str(Path.home()),
+            "Data files (*.csv *.tsv *.parquet *.pq *.json *.jsonl *.xlsx);;All files (*)",
+        )
+        return path or None
+
+    def _pick_model(self, ref: str) -> None:
+        index = self.model_combo.findText(ref)
+        if index >= 0:
+            self.model_combo.setCurrentIndex(index)
+        else:
+            self._wanted_model = ref
+            self.reload()
+
+    def _pick_source(self, source: dict[str, Any]) -> None:
+        for row in range(self.source_combo.count()):
+            if self.source_combo.itemData(row) == source:
+                self.source_combo.setCurrentIndex(row)
+                return
+        self._wanted_source = source
+
+    def _on_table_context_menu(self, pos: QPoint) -> None:
+        item = self.selected_item()
+        if item is not None:
+            self.item_menu_requested.emit(item, self.table.viewport().mapToGlobal(pos))
+
+    def _on_table_item_activated(self, _cell: Any) -> None:
+        item = self.selected_item()
+        if item is not None:
+            self.item_activated.emit(item)
 
     # -- public API --------------------------------------------------------------------------
 
@@ -262,7 +393,7 @@ class MonitorPanel(QWidget):
             return None
         self.messages.clear()
         title = f"Checking drift of {ref}"
-        bridge = self._jobs.start(
+        bridge = self._check_slot.start(
             run_check,
             self._monitoring,
             ref,
@@ -272,15 +403,18 @@ class MonitorPanel(QWidget):
             title=title,
             fresh=True,
         )
-        self._check_job = bridge.job_id
         self.jobs.add(bridge, title)
         self.summary.setText(f"{title}…")
         return bridge
 
-    def retrain(self, dataset: str | None = None, promote: bool | None = None) -> JobBridge | None:
+    def retrain_on(
+        self, dataset: str | None = None, promote: bool | None = None
+    ) -> JobBridge | None:
         """Champion/challenger on ``dataset`` (default: the chosen dataset source), as a job."""
         source = self.source() or {}
         ref, data = self.selected_model(), dataset or source.get("dataset")
+        if not data and self._context is not None:
+            data = self._context.dataset_ref  # the dataset the person picked last
         if self._retrainer is None or not ref or not data:
             self.messages.warning("Pick a model and a labelled dataset to retrain on.")
             return None
@@ -303,15 +437,13 @@ class MonitorPanel(QWidget):
 
     def show_history(self, ref: str) -> JobBridge:
         """The latest stored report of ``ref``'s model and its trend, without computing."""
-        bridge = self._jobs.start(
+        return self._check_slot.start(
             load_model_history,
             self._monitoring,
             ref,
             name=f"Reports of {ref}",
             done=self._on_check_done,
         )
-        self._check_job = bridge.job_id
-        return bridge
 
     def export_dialog(self, kind: str) -> None:
         if self.report is None:
@@ -390,7 +522,7 @@ class MonitorPanel(QWidget):
         self.report_shown.emit(report)
 
     def close(self) -> bool:
-        self._jobs.close()
+        self.close_jobs()
         return super().close()
 
     # -- drawing -----------------------------------------------------------------------------
@@ -524,14 +656,21 @@ class MonitorPanel(QWidget):
     # -- slots -------------------------------------------------------------------------------
 
     def _on_choices_loaded(self, _bridge: JobBridge, choices: dict[str, Any]) -> None:
-        current = self.selected_model()
+        current = self._wanted_model or self.selected_model()
+        self._wanted_model = None
         self._deployments, self._datasets = choices["deployments"], choices["datasets"]
+        refs = choices["versions"]
         with QSignalBlocker(self.model_combo):
             self.model_combo.clear()
-            self.model_combo.addItems(choices["versions"])
-            if current in choices["versions"]:
-                self.model_combo.setCurrentText(current)
+            for ref in refs:
+                self.model_combo.addItem(ref, choices.get("aliases", {}).get(ref))
+            pick = current if current in refs else default_model(refs, self._context)
+            if pick:
+                self.model_combo.setCurrentText(pick)
         self._fill_sources()
+        if self._wanted_source is not None:
+            source, self._wanted_source = self._wanted_source, None
+            self._pick_source(source)
         ref = self.selected_model()
         if ref and ref != current:
             self.show_history(ref)
@@ -554,12 +693,16 @@ class MonitorPanel(QWidget):
         ref = self.selected_model()
         if ref:
             self.show_history(ref)
+        item = self.selected_item()
+        if item is not None and self._context is not None:
+            self._context.update(model=item.name, model_version=item.version)
+        self.selection_changed.emit(item)
 
     def _on_check_button_clicked(self) -> None:
         self.check()
 
     def _on_retrain_button_clicked(self) -> None:
-        self.retrain()
+        self.retrain_on()
 
     def _on_retrain_done(self, _bridge: JobBridge, result: Any) -> None:
         self.comparison.setHtml(result.to_html())
@@ -569,8 +712,6 @@ class MonitorPanel(QWidget):
         self.retrained.emit(result)
 
     def _on_check_done(self, bridge: JobBridge, result: dict[str, Any]) -> None:
-        if bridge.job_id != self._check_job:
-            return  # an older check finished after a newer one started
         if not result["reports"]:
             self.trend = result["trend"]
             self.summary.setText("No stored reports for this model yet: press Check drift.")
@@ -590,7 +731,7 @@ class MonitorPanel(QWidget):
             self._show_detail(rows[r])
 
     def _on_job_failed(self, bridge: JobBridge, error: BaseException, tb: str) -> None:
-        if bridge.context.get("title") and bridge.job_id == self._check_job:
+        if bridge.context.get("title") and self._check_slot.is_current(bridge):
             self.summary.setText("")
         if isinstance(error, ModelDeskError):
             self.messages.show_error(error)
@@ -610,13 +751,14 @@ class MonitorPanel(QWidget):
 
 def build_panel(services: Any, runner: Any, context: CurrentContext | None = None) -> QWidget:
     """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
-    del context  # not read yet: the panel adopts the current context in the window issue
     from app.core.monitoring.retrain import Retrainer
 
     retrainer = Retrainer(
         services.registry, services.training, services.datasets, services.monitoring
     )
-    return MonitorPanel(monitoring=services.monitoring, runner=runner, retrainer=retrainer)
+    return MonitorPanel(
+        monitoring=services.monitoring, runner=runner, retrainer=retrainer, context=context
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

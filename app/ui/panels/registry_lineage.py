@@ -38,7 +38,7 @@ class LineageNode(QGraphicsRectItem):
 
 
 class LineageView(QGraphicsView):
-    """Draws ``RegistryService.lineage`` output; ``node_clicked(panel key, key)``."""
+    """Draws ``RegistryService.lineage`` output; ``node_clicked(panel key, item)``."""
 
     node_clicked = Signal(str, object)
 
@@ -48,11 +48,13 @@ class LineageView(QGraphicsView):
         super().__init__()
         self.setScene(QGraphicsScene(self))
         self.nodes: dict[str, LineageNode] = {}
+        self._version: str | None = None
 
     def show_graph(self, graph: dict[str, Any]) -> None:
         scene = self.scene()
         scene.clear()
         self.nodes = {}
+        self._version = graph.get("version")
         rows: dict[str, int] = {}
         for node in graph["nodes"]:
             col = self.COLUMNS.index(node["kind"]) if node["kind"] in self.COLUMNS else 0
@@ -72,4 +74,25 @@ class LineageView(QGraphicsView):
                 line.setZValue(-1)
 
     def _on_node_clicked(self, node: dict[str, Any]) -> None:
-        self.node_clicked.emit(node["panel"], node["key"])
+        item = node_item(node, self._version)
+        if item is not None:
+            self.node_clicked.emit(node["panel"], item)
+
+
+def node_item(node: dict[str, Any], version: str | None) -> Any:
+    """The item (``app.ui.items``) a lineage node opens its panel on; an image opens Deploy on
+    the version it was built from."""
+    from app.ui.items import DatasetItem, DeploymentItem, ModelVersionItem, RunItem, StudyItem
+
+    kind, key = node["kind"], node["key"]
+    if kind in ("dataset_version", "model_version") or (kind == "image" and version):
+        name, _, number = (key if kind != "image" else version).rpartition("@")
+        cls = DatasetItem if kind == "dataset_version" else ModelVersionItem
+        return cls(name, int(number)) if number.isdigit() else None
+    if kind == "study":
+        return StudyItem(str(key))
+    if kind == "run":
+        return RunItem(int(key))
+    if kind == "deployment":
+        return DeploymentItem(int(key))
+    return None

@@ -10,8 +10,9 @@ selection was made.
 
 Signals: ``version_selected(object)`` (a ``ModelVersion``), ``open_requested(str, object)``
 (panel key, the key that panel opens: emitted by a click on a lineage node),
-``registry_changed()``. ``select(ref)`` opens a version another panel asked for (``"name@3"``,
-``"name@alias"`` or a model-version id).
+``registry_changed()`` and the contract's four (items are ``ModelVersionItem``s).
+``open_item(item)`` opens the version another panel asked for. Operations the window's menus
+call: ``set_alias``, ``promote``, ``show_card``, ``export_model``, ``import_model``.
 
 Moving an alias: the button (or dropping an alias from the alias list onto a version row)
 runs the policy; a refusal opens ``ReasonDialog`` with the reasons, and a written reason
@@ -28,11 +29,12 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -46,7 +48,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError, PolicyRefused
-from app.ui.job_bridge import PanelJobs
+from app.ui.items import ModelVersionItem
+from app.ui.job_bridge import JobSlot, PanelJobs
 from app.ui.panels.registry_detail import CARD_FIELDS, VersionDetail
 from app.ui.panels.registry_dialogs import ReasonDialog, TrustDialog
 from app.ui.panels.registry_jobs import (
@@ -71,17 +74,29 @@ SEARCH_DELAY_MS = 200
 
 class RegistryPanel(QWidget):
     version_selected = Signal(object)
-    open_requested = Signal(str, object)
+    open_requested = Signal(str, object)  # (panel key, item)
+    item_menu_requested = Signal(object, QPoint)  # (ModelVersionItem, global position)
+    item_activated = Signal(object)
+    selection_changed = Signal(object)  # ModelVersionItem or None
     registry_changed = Signal()
 
-    def __init__(self, *, registry: Any, runner: JobRunner, parent: QWidget | None = None):
+    def __init__(
+        self,
+        *,
+        registry: Any,
+        runner: JobRunner,
+        context: CurrentContext | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("panel-registry")
         self._registry, self._runner = registry, runner
+        self._context = context
         self._jobs = PanelJobs(
             self, runner, on_failed=lambda _b, error, tb: self._on_error(error, tb)
         )
-        self._detail_request = 0
+        self._detail_slot, self._versions_slot = JobSlot(self._jobs), JobSlot(self._jobs)
+        self.alias_dialog: QInputDialog | None = None
         self._model: str | None = None
         #: (model, version) asked for by ``select`` and not shown yet
         self._pending: tuple[str, int] | None = None
@@ -140,6 +155,9 @@ class RegistryPanel(QWidget):
         self.compare_button.clicked.connect(self._on_compare_clicked)
         self.detail.card_save_requested.connect(self._on_card_save_requested)
         self.lineage.node_clicked.connect(self.open_requested)
+        self.versions.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.versions.customContextMenuRequested.connect(self._on_versions_context_menu)
+        self.versions.activated.connect(self._on_versions_activated)
         self._update_buttons()
         self.refresh()
 
@@ -168,10 +186,11 @@ class RegistryPanel(QWidget):
         right_layout.addWidget(self.aliases)
         right_layout.addWidget(self.versions, 1)
         right_layout.addWidget(self.detail, 2)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addWidget(splitter)
@@ -187,7 +206,54 @@ class RegistryPanel(QWidget):
             done=lambda _b, models: self._show_models(models),
         )
 
-    def select(self, ref: object) -> None:
+    def open_item(self, item: Any) -> None:
+        """Show the version another panel or a menu points at; other kinds are ignored."""
+        if isinstance(item, ModelVersionItem):
+            self.show_version(item.ref)
+
+    def selected_item(self) -> ModelVersionItem | None:
+        chosen = self.selected_versions()
+        if len(chosen) != 1 or self._model is None:
+            return None
+        return ModelVersionItem(self._model, chosen[0])
+
+    # -- operations (the window's menus and context menus call these) -------------------------
+
+    def set_alias(self, name: str, version: int) -> None:
+        """Ask which alias to point at ``name@version`` (champion, challenger or any), then
+        move it under the promotion policy (a refusal asks for a reason)."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"Set alias of {name}@{version}")
+        dialog.setLabelText(f"Alias to point at {name}@{version}:")
+        dialog.setComboBoxItems(["champion", "challenger"])
+        dialog.setComboBoxEditable(True)
+        dialog.textValueSelected.connect(
+            lambda alias: alias.strip() and self.request_alias(alias.strip(), version, name=name)
+        )
+        self.alias_dialog = dialog
+        dialog.open()
+
+    def promote(self, name: str, version: int) -> None:
+        """Make ``name@version`` the champion (the policy decides; a refusal asks why)."""
+        self.request_alias("champion", int(version), name=name)
+
+    def show_card(self, name: str, version: int) -> None:
+        self.show_version(f"{name}@{version}")
+        self._show_card_tab()
+
+    def _show_card_tab(self) -> None:
+        for index in range(self.detail.count()):
+            page = self.detail.widget(index)
+            if page is self.card or page.isAncestorOf(self.card):
+                self.detail.setCurrentIndex(index)
+
+    def export_model(self, name: str, version: int, path: str | None = None) -> None:
+        self._export("skops", path, ref=f"{name}@{version}")
+
+    def import_model(self, path: str | None = None) -> None:
+        self._choose_import(path)
+
+    def show_version(self, ref: object) -> None:
         """Show the version ``ref`` names (``"name@3"``, ``"name@alias"``, a version id):
         another panel asked to open it. An unknown ref is said in the message bar."""
         self._jobs.start(
@@ -214,12 +280,19 @@ class RegistryPanel(QWidget):
         return self._model
 
     def request_alias(
-        self, alias: str, version: int, *, force: bool = False, reason: str = ""
+        self,
+        alias: str,
+        version: int,
+        *,
+        force: bool = False,
+        reason: str = "",
+        name: str | None = None,
     ) -> None:
-        """Move ``alias`` of the current model to ``version`` (the policy decides)."""
-        if self._model is None:
+        """Move ``alias`` of ``name`` (default: the current model) to ``version`` (the policy
+        decides)."""
+        name = name or self._model
+        if name is None:
             return
-        name = self._model
         bridge = self._jobs.start(
             move_alias,
             self._registry,
@@ -232,7 +305,19 @@ class RegistryPanel(QWidget):
             done=lambda _b, moved: self._on_alias_moved(moved, alias),
         )
         bridge.failed.disconnect()
-        bridge.failed.connect(lambda error, tb: self._on_alias_failed(error, tb, alias, version))
+        bridge.failed.connect(
+            lambda error, tb: self._on_alias_failed(error, tb, alias, version, name)
+        )
+
+    SPLITTER_KEY = "registry_panel/splitter"
+
+    def save_settings(self, settings: Any) -> None:
+        settings.setValue(self.SPLITTER_KEY, self.splitter.saveState())
+
+    def restore_settings(self, settings: Any) -> None:
+        state = settings.value(self.SPLITTER_KEY)
+        if state is not None:
+            self.splitter.restoreState(state)
 
     def close_jobs(self) -> None:
         self._jobs.close()
@@ -277,7 +362,7 @@ class RegistryPanel(QWidget):
             self._on_models_current_changed(None, None)
 
     def _load_versions(self, name: str) -> None:
-        self._jobs.start(
+        self._versions_slot.start(
             load_model_versions,
             self._registry,
             name,
@@ -305,19 +390,15 @@ class RegistryPanel(QWidget):
         self._update_buttons()
 
     def _load_detail(self, version: int) -> None:
-        self._detail_request += 1
-        request = self._detail_request
-        self._jobs.start(
+        self._detail_slot.start(
             load_detail,
             self._registry,
             f"{self._model}@{version}",
             name="Version detail",
-            done=lambda _b, detail: self._show_detail(request, detail),
+            done=lambda _b, detail: self._show_detail(detail),
         )
 
-    def _show_detail(self, request: int, detail: dict[str, Any]) -> None:
-        if request != self._detail_request:
-            return
+    def _show_detail(self, detail: dict[str, Any]) -> None:
         self.detail.show_detail(detail)
         self.version_selected.emit(detail["version"])
 
@@ -356,6 +437,30 @@ class RegistryPanel(QWidget):
         chosen = self.selected_versions()
         if len(chosen) == 1:
             self._load_detail(chosen[0])
+        item = self.selected_item()
+        if item is not None and self._context is not None:
+            self._context.update(model=item.name, model_version=item.version)
+        self.selection_changed.emit(item)
+
+    def _item_at(self, index: QModelIndex) -> ModelVersionItem | None:
+        version = self.versions.version_at(index.row()) if index.isValid() else None
+        if version is None or self._model is None:
+            return None
+        return ModelVersionItem(self._model, version)
+
+    def _on_versions_context_menu(self, pos: QPoint) -> None:
+        index = self.versions.indexAt(pos)
+        item = self._item_at(index)
+        if item is None:
+            return
+        if not self.versions.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.versions.selectRow(index.row())
+        self.item_menu_requested.emit(item, self.versions.viewport().mapToGlobal(pos))
+
+    def _on_versions_activated(self, index: QModelIndex) -> None:
+        item = self._item_at(index)
+        if item is not None:
+            self.item_activated.emit(item)
 
     def _on_versions_alias_dropped(self, alias: str, version: int) -> None:
         self.request_alias(alias, version)
@@ -371,14 +476,20 @@ class RegistryPanel(QWidget):
         self.registry_changed.emit()
         self.refresh()
 
-    def _on_alias_failed(self, error: BaseException, tb: str, alias: str, version: int) -> None:
+    def _on_alias_failed(
+        self, error: BaseException, tb: str, alias: str, version: int, name: str
+    ) -> None:
         if not isinstance(error, PolicyRefused):
             self._on_error(error, tb)
             return
         dialog = ReasonDialog(str(error), self)
         dialog.accepted.connect(
             lambda: self.request_alias(
-                alias, version, force=True, reason=dialog.reason.toPlainText().strip()
+                alias,
+                version,
+                force=True,
+                reason=dialog.reason.toPlainText().strip(),
+                name=name,
             )
         )
         self.reason_dialog = dialog
@@ -417,8 +528,8 @@ class RegistryPanel(QWidget):
 
     # -- files -------------------------------------------------------------------------------
 
-    def _export(self, fmt: str, path: str | None = None) -> None:
-        ref = self._chosen_ref()
+    def _export(self, fmt: str, path: str | None = None, *, ref: str | None = None) -> None:
+        ref = ref or self._chosen_ref()
         if ref is None:
             return
         if path is None:
@@ -506,8 +617,10 @@ class RegistryPanel(QWidget):
 
 def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
     """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
-    del context  # not read yet: the panel adopts the current context in the window issue
-    return RegistryPanel(registry=services.registry, runner=runner)
+    panel = RegistryPanel(registry=services.registry, runner=runner, context=context)
+    if context is not None and context.model and context.model_version:
+        panel.open_item(ModelVersionItem(context.model, context.model_version))
+    return panel
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,6 +103,9 @@ class VersionsModel(QAbstractTableModel):
             return self._text(v, col)
         if role == VERSION_ROLE:
             return v.version
+        if role == Qt.ItemDataRole.ToolTipRole and col == 3:
+            key, value = primary_metric(v)
+            return f"{key} = {value!r}" if value is not None else f"{key}: not measured"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{v.ref}: {v.estimator or v.source}" + (
                 f" — {v.description}" if v.description else ""
@@ -153,6 +156,9 @@ class VersionsView(QTableView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.verticalHeader().hide()
         self.horizontalHeader().setStretchLastSection(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # full text in the tooltip
+        self.setWordWrap(False)
+        self.model().modelReset.connect(self.resizeColumnsToContents)
 
     def model(self) -> VersionsModel:
         return super().model()  # type: ignore[return-value]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QImage, QPalette, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
+from app.ui.panels.runs_colors import ErrorLabel, pruned_text
 from app.ui.panels.runs_metrics import MetricRow, history_keys, summarize_metrics
 from app.ui.panels.runs_rows_model import RowsModel
 from app.ui.panels.runs_table_model import format_duration, format_value, local_time
@@ -157,9 +158,7 @@ class RunDetailView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.title.setFont(font)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label = ErrorLabel()  # readable in light and dark palettes
         self.error_label.setVisible(False)
 
         # Summary
@@ -311,14 +310,15 @@ class RunDetailView(QWidget):
         name = run.name or f"run {run.id}"
         deleted = " (deleted)" if run.deleted else ""
         estimator = run.estimator or "—"
-        self.title.setText(f"Run {run.id} · {name} · {estimator} · {run.status}{deleted}")
+        pruned = pruned_text(run.status, run.tags, run.error)
+        status = f"{pruned} (its metrics are partial)" if pruned else run.status
+        self.title.setText(f"Run {run.id} · {name} · {estimator} · {pruned or run.status}{deleted}")
         self.error_label.setVisible(bool(run.error))
         if run.error:
             self.error_label.setText(f"⚠ {run.error}")
-            self.error_label.setForegroundRole(QPalette.ColorRole.BrightText)
         dataset = detail.dataset.ref if detail.dataset else (detail.dataset_note or "—")
         values = {
-            "Status": run.status + deleted,
+            "Status": status + deleted,
             "Estimator": run.estimator or "—",
             "Task": run.task or "—",
             "Target": run.target or "—",

@@ -12,7 +12,10 @@ dropped when a newer request was made (a stale run never shows under a new selec
 The table is ``RunsTableModel``: a window of pages over ``TrackingService.search`` (filter,
 sort and search in SQL), so 100,000 runs cost what one screen of them costs.
 
-Signals: ``run_selected(int | None)``, ``runs_changed()``.
+Signals: ``run_selected(int | None)``, ``runs_changed()`` and the panel contract's four
+(``open_requested``, ``item_menu_requested``, ``item_activated``, ``selection_changed``, with
+``RunItem``s). Operations the window's menus call: ``new_run``, ``register_run``,
+``compare_runs``, ``reproduce_run``, ``export_code``.
 Messages: ``ModelDeskError``s (a bad filter, with its hint) go to the ``MessageBar``; anything
 else opens the shared error dialog.
 Settings: ``runs_panel/splitter``, ``runs_panel/columns``, ``runs_panel/show_deleted``.
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QSettings, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -40,10 +43,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.ui.job_bridge import JobBridge, PanelJobs, call
-from app.ui.panels.runs_compare import CompareView, load_compare
+from app.ui.items import DatasetItem, RunItem, StudyItem, TrialItem
+from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
+from app.ui.panels.runs_compare import CompareView
 from app.ui.panels.runs_detail import RunDetailView, load_detail
 from app.ui.panels.runs_jobs import for_each
+from app.ui.panels.runs_operations import RunOperations
+from app.ui.panels.runs_register import (
+    RegisterDialog,
+)
 from app.ui.panels.runs_table_model import FIXED_COLUMNS, RunsTableModel
 from app.ui.panels.runs_training import TrainingLauncher
 from app.ui.panels.runs_widgets import RunsTableView, RunsToolbar, default_columns
@@ -61,10 +69,14 @@ SEARCH_DELAY_MS = 250
 DETAIL_DELAY_MS = 120
 
 
-class RunsPanel(QWidget):
+class RunsPanel(RunOperations, QWidget):
     run_selected = Signal(object)  # run id or None
-    open_requested = Signal(str, object)  # (panel key, what it opens): a trial's study
+    open_requested = Signal(str, object)  # (panel key, item): a trial's study, a new version
+    item_menu_requested = Signal(object, QPoint)  # (RunItem, global position)
+    item_activated = Signal(object)  # RunItem double-clicked or Enter
+    selection_changed = Signal(object)  # RunItem or None
     runs_changed = Signal()
+    registered = Signal(object)  # ModelVersionItem of a run registered from here
 
     SPLITTER_KEY = "runs_panel/splitter"
     COLUMNS_KEY = "runs_panel/columns"
@@ -77,15 +89,21 @@ class RunsPanel(QWidget):
         runner: JobRunner,
         datasets: DatasetService | None = None,
         training: Any = None,
+        registry: Callable[[], Any] | None = None,
+        context: CurrentContext | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("panel-runs")
         self._tracking, self._runner, self._datasets = tracking, runner, datasets
+        self._registry = registry  # called on first use: the registry imports on demand
+        self._context = context
         self._jobs = PanelJobs(
             self, runner, on_failed=lambda _bridge, error, tb: self._on_error(error, tb)
         )
-        self._detail_job = self._compare_job = 0  # newest request ids; older results dropped
+        self._detail_slot, self._compare_slot = JobSlot(self._jobs), JobSlot(self._jobs)
+        self._register_slot = JobSlot(self._jobs)
+        self.register_dialog: RegisterDialog | None = None
         self._keys: tuple[list[str], list[str]] = ([], [])
         self._columns_chosen = self._keys_requested = False
 
@@ -96,9 +114,11 @@ class RunsPanel(QWidget):
         self.compare_button, self.delete_button = bar.compare_button, bar.delete_button
         self.restore_button, self.new_button = bar.restore_button, bar.new_button
         self.reproduce_button, self.export_button = bar.reproduce_button, bar.export_button
+        self.register_button = bar.register_button
         self.model = RunsTableModel(tracking=tracking, runner=runner, parent=self)
         self.table = RunsTableView()
         self.table.setModel(self.model)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
         self.launcher: TrainingLauncher | None = None
         if training is not None:
@@ -152,10 +172,12 @@ class RunsPanel(QWidget):
         self.compare_button.clicked.connect(self.compare_selected)
         self.reproduce_button.clicked.connect(self.reproduce_selected)
         self.export_button.clicked.connect(self.export_selected)
+        self.register_button.clicked.connect(self._on_register_button_clicked)
         self.delete_button.clicked.connect(self.delete_selected)
         self.restore_button.clicked.connect(self.restore_selected)
         bar.refresh_button.clicked.connect(self.refresh)
         self.table.activated.connect(self._on_table_activated)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.total_changed.connect(self._on_model_total_changed)
         self.model.query_failed.connect(self._on_error)
@@ -204,23 +226,22 @@ class RunsPanel(QWidget):
         self._load_detail(run_id)
 
     def _on_detail_study_link_activated(self, name: str) -> None:
-        self.open_requested.emit("tuning", name)
+        self.open_requested.emit("tuning", StudyItem(name))
 
-    def select(self, run_id: int) -> None:
-        """Open a run another panel points at (a lineage node, a study's trial)."""
-        self.show_run(int(run_id))
+    def open_item(self, item: Any) -> None:
+        """Show what another panel or a menu points at: a run (a lineage node, a trial's run)
+        opens its detail; a dataset opens New run on it. Other kinds are ignored."""
+        if isinstance(item, RunItem) or (isinstance(item, TrialItem) and item.run_id is not None):
+            self.show_run(item.run_id)
+        elif isinstance(item, DatasetItem):
+            self.new_run(item)
+
+    def selected_item(self) -> RunItem | None:
+        ids = self.selected_run_ids()
+        return RunItem(ids[0]) if ids else None
 
     def compare_selected(self) -> None:
-        ids = self.selected_run_ids()
-        if len(ids) < 2:
-            self.messages.info("Select two or more runs to compare them.")
-            return
-        self.compare.show_loading(ids)
-        self.tabs.setCurrentWidget(self.compare)
-        bridge = self._jobs.start(
-            load_compare, self._tracking, ids, name="Compare runs", done=self._on_compare_loaded
-        )
-        self._compare_job = bridge.job_id
+        self.compare_runs(self.selected_run_ids())
 
     def delete_selected(self) -> None:
         ids = [r.id for r in self.selected_runs() if not r.deleted]
@@ -239,15 +260,13 @@ class RunsPanel(QWidget):
 
     def reproduce_selected(self) -> None:
         ids = self.selected_run_ids()
-        if self.launcher is not None and len(ids) == 1:
-            self.launcher.reproduce(ids[0])
+        if len(ids) == 1:
+            self.reproduce_run(ids[0])
 
     def export_selected(self, dest: str | None = None) -> None:
         ids = self.selected_run_ids()
-        if self.launcher is not None and len(ids) == 1:
-            dest = dest or self._ask_export_path(ids[0])
-            if dest:
-                self.launcher.export(ids[0], dest)
+        if len(ids) == 1:
+            self.export_code(ids[0], dest)
 
     def close_jobs(self) -> None:
         """Stop asking and listening: the panel is closing (the runner may be gone next)."""
@@ -294,7 +313,7 @@ class RunsPanel(QWidget):
 
     def _load_detail(self, run_id: int) -> None:
         self.detail.show_loading(run_id)
-        bridge = self._jobs.start(
+        self._detail_slot.start(
             load_detail,
             self._tracking,
             self._datasets,
@@ -302,7 +321,6 @@ class RunsPanel(QWidget):
             name=f"Run {run_id}",
             done=self._on_detail_loaded,
         )
-        self._detail_job = bridge.job_id
 
     def _load_keys(self) -> None:
         self._keys_requested = True
@@ -315,7 +333,12 @@ class RunsPanel(QWidget):
             return label
         from app.ui.panels.runs_train_form import TrainForm
 
-        return TrainForm(datasets=self._datasets, launcher=self.launcher, runner=self._runner)
+        return TrainForm(
+            datasets=self._datasets,
+            launcher=self.launcher,
+            runner=self._runner,
+            context=self._context,
+        )
 
     def _restore_columns(self) -> None:
         columns = self.toolbar.saved_columns(self.COLUMNS_KEY)
@@ -333,6 +356,9 @@ class RunsPanel(QWidget):
         self.restore_button.setVisible(self.show_deleted.isChecked())
         self.reproduce_button.setEnabled(trainable and one and runs[0].status == "finished")
         self.export_button.setEnabled(trainable and one and runs[0].status == "finished")
+        self.register_button.setEnabled(
+            self._registry is not None and one and runs[0].status == "finished"
+        )
         self.new_button.setEnabled(trainable)
 
     # -- slots -------------------------------------------------------------------------------
@@ -368,10 +394,24 @@ class RunsPanel(QWidget):
         if run is not None:
             self.tabs.setCurrentWidget(self.detail)
             self._load_detail(run.id)
+            self.item_activated.emit(RunItem(run.id))
+
+    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        run = self.model.run_at(index.row()) if index.isValid() else None
+        if run is None:
+            return
+        if not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.table.selectRow(index.row())
+        self.item_menu_requested.emit(RunItem(run.id), self.table.viewport().mapToGlobal(pos))
 
     def _on_table_selection_changed(self, *_args: Any) -> None:
         self._update_buttons()
         self._detail_timer.start()
+        item = self.selected_item()
+        if self._context is not None and item is not None:
+            self._context.update(run_id=item.run_id)
+        self.selection_changed.emit(item)
 
     def _on_detail_timer_timeout(self) -> None:
         current = self.table.selectionModel().currentIndex()
@@ -386,13 +426,11 @@ class RunsPanel(QWidget):
         if run.id != self.detail.run_id:
             self._load_detail(run.id)
 
-    def _on_detail_loaded(self, bridge: JobBridge, detail: Any) -> None:
-        if bridge.job_id == self._detail_job:
-            self.detail.set_detail(detail)
+    def _on_detail_loaded(self, _bridge: JobBridge, detail: Any) -> None:
+        self.detail.set_detail(detail)
 
-    def _on_compare_loaded(self, bridge: JobBridge, data: Any) -> None:
-        if bridge.job_id == self._compare_job:
-            self.compare.set_data(data)
+    def _on_compare_loaded(self, _bridge: JobBridge, data: Any) -> None:
+        self.compare.set_data(data)
 
     def _on_detail_note_save_requested(self, run_id: int, note: str) -> None:
         save, done = self._tracking.set_note, self._on_note_saved
@@ -472,12 +510,13 @@ class RunsPanel(QWidget):
 
 def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None = None) -> QWidget:
     """The window's and ``open_alone``'s entry point (``PanelSpec.module``)."""
-    del context  # not read yet: the panel adopts the current context in the window issue
     return RunsPanel(
         tracking=services.tracking,
         datasets=services.datasets,
         runner=runner,
         training=getattr(services, "training", None),
+        registry=lambda: services.registry,
+        context=context,
     )
 
 

@@ -43,7 +43,9 @@ class FixedColumn:
 
 
 FIXED_COLUMNS: tuple[FixedColumn, ...] = (
-    FixedColumn("Status", "status", "queued, running, finished, failed or cancelled"),
+    FixedColumn(
+        "Status", "status", "queued, running, finished, failed, cancelled or pruned after fold k"
+    ),
     FixedColumn("ID", "id", "The run's number in this store"),
     FixedColumn("Name", "name", "The run's name"),
     FixedColumn("Estimator", "estimator", "The model that was trained"),
@@ -61,6 +63,7 @@ _STATUS_ICONS = {
     "running": QStyle.StandardPixmap.SP_BrowserReload,
     "queued": QStyle.StandardPixmap.SP_MediaPause,
     "cancelled": QStyle.StandardPixmap.SP_DialogCancelButton,
+    "pruned": QStyle.StandardPixmap.SP_MediaSkipForward,
 }
 
 
@@ -79,9 +82,10 @@ class RunQuery:
 def fetch_page(
     tracking: TrackingService, query: RunQuery, offset: int, limit: int, *, progress: Any
 ) -> RunPage:
-    """Job body: one page of runs (a worker thread runs it)."""
+    """Job body: one page of runs (a worker thread runs it); the runs of pruned trials (stored
+    as "cancelled") come back with the status "pruned after fold k"."""
     progress.check_cancelled()
-    return tracking.search(
+    page = tracking.search(
         filter=query.filter or None,
         sort=query.sort,
         descending=query.descending,
@@ -91,6 +95,31 @@ def fetch_page(
         include_deleted=query.include_deleted,
         text=query.text or None,
     )
+    return _mark_pruned(tracking, page, include_deleted=query.include_deleted)
+
+
+def _mark_pruned(tracking: TrackingService, page: RunPage, *, include_deleted: bool) -> RunPage:
+    """One query finds the page's pruned trial runs; each one's note gives its fold."""
+    from dataclasses import replace
+
+    from app.ui.panels.runs_colors import pruned_text
+
+    candidates = [r.id for r in page.runs if r.status == "cancelled" and r.parent_run_id]
+    if not candidates:
+        return page
+    pruned = tracking.search(
+        filter=f"tags.trial_state = 'PRUNED' and id >= {min(candidates)} and id <= "
+        f"{max(candidates)}",
+        limit=None,
+        include_deleted=include_deleted,
+    )
+    ids = {r.id for r in pruned.runs} & set(candidates)
+    texts = {}
+    for run_id in ids:
+        run = tracking.get(run_id)
+        texts[run_id] = pruned_text(run.status, run.tags, run.error) or "pruned"
+    runs = [replace(r, status=texts[r.id]) if r.id in texts else r for r in page.runs]
+    return type(page)(runs, page.total)
 
 
 def column_title(key: str) -> str:
@@ -307,12 +336,15 @@ class RunsTableModel(QAbstractTableModel):
             font.setItalic(True)
             font.setStrikeOut(col == 2)
             return font
-        if role == Qt.ItemDataRole.ForegroundRole and run.deleted:
+        partial = col >= len(FIXED_COLUMNS) and run.status.startswith("pruned")
+        if role == Qt.ItemDataRole.ForegroundRole and (run.deleted or partial):
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == STATUS_COLUMN:
                 return f"{run.status} (deleted)" if run.deleted else run.status
             raw = self._raw(run, col)
+            if partial and raw is not None:
+                return f"{raw!r}: partial, from the folds finished before the pruner stopped it"
             return repr(raw) if isinstance(raw, float) else None
         return None
 
@@ -469,9 +501,13 @@ class RunsTableModel(QAbstractTableModel):
             return format_duration(raw)
         if col == 2 and not raw:
             return f"run {run.id}"
+        if col >= len(FIXED_COLUMNS) and raw is not None and run.status.startswith("pruned"):
+            return f"{format_value(raw)} (partial)"
         return format_value(raw)
 
     def _status_icon(self, status: str) -> QIcon | None:
+        if status.startswith("pruned"):
+            status = "pruned"
         icon = self._icons.get(status)
         if icon is None and status in _STATUS_ICONS:
             icon = QApplication.style().standardIcon(_STATUS_ICONS[status])

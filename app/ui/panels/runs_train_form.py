@@ -4,7 +4,11 @@ the estimator's ``ParamSpec``s, validation and seed; Train starts the run in the
 Picking a dataset and target starts a *check* job (``TrainingService.validate`` with the
 default estimator) on the runner: it reads the target column, infers the task and lists what
 preprocessing will drop, so the form can show the task, filter the estimators by it and warn
-before anything is created. Results of an older check are dropped. Train hands a
+before anything is created. Results of an older check are dropped (a ``JobSlot``).
+
+Defaults come from the window's ``CurrentContext``: the dataset, version and target the person
+picked last (else the dataset's stored target role, else its last column); a pick made here
+(``activated``: the person's, not the form's own filling) updates the context. Train hands a
 ``TrainRequest`` to the ``TrainingLauncher``; the run appears in the table at once (queued),
 its progress and Cancel are under the table and here.
 """
@@ -37,11 +41,14 @@ from PySide6.QtWidgets import (
 from app.core.errors import ModelDeskError
 from app.core.training.catalog import DEFAULT_ESTIMATOR, ESTIMATORS, ParamSpec, for_task
 from app.core.training.request import TrainRequest
-from app.ui.job_bridge import JobBridge, call
+from app.ui.items import DatasetItem
+from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
+from app.ui.panels.runs_pickers import apply_wanted, fill_targets, fill_versions, push_context
 
 if TYPE_CHECKING:
     from app.core.datasets import Dataset, DatasetService
     from app.jobs.runner import JobRunner
+    from app.ui.context import CurrentContext
     from app.ui.panels.runs_training import TrainingLauncher
 
 TASKS = (("Infer from the target", None), ("Binary", "binary"), ("Multiclass", "multiclass"),
@@ -130,14 +137,22 @@ class TrainForm(QWidget):
         datasets: DatasetService,
         launcher: TrainingLauncher,
         runner: JobRunner,
+        context: CurrentContext | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("train-form")
         self._datasets, self._launcher, self._runner = datasets, launcher, runner
+        self._context = context
         self._list: list[Dataset] = []
         self._listed_at = 0.0
-        self._check_job = 0
+        self._jobs = PanelJobs(self, runner)
+        self._list_slot, self._check_slot = JobSlot(self._jobs), JobSlot(self._jobs)
+        self._stopped = False
+        #: (dataset, version, target) asked for (an item, the context) and not applied yet
+        self._wanted: tuple[str, int | None, str | None] | None = None
+        if context is not None and context.dataset:
+            self._wanted = (context.dataset, context.version, context.target)
         self._task: str | None = None  # inferred by the last check
         self._fields: dict[str, tuple[ParamSpec, QWidget]] = {}
 
@@ -229,6 +244,12 @@ class TrainForm(QWidget):
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
         self.version_combo.currentIndexChanged.connect(self._on_version_combo_changed)
         self.target_combo.currentIndexChanged.connect(self._check_timer.start)
+        self.dataset_combo.activated.connect(self._push_context)
+        self.version_combo.activated.connect(self._push_context)
+        self.target_combo.activated.connect(self._push_context)
+        self._unsubscribe = (
+            context.subscribe(self._on_context_changed) if context is not None else None
+        )
         self.task_combo.currentIndexChanged.connect(self._on_task_combo_changed)
         self.estimator_combo.currentIndexChanged.connect(self._on_estimator_combo_changed)
         self.defaults_button.clicked.connect(self.reset_parameters)
@@ -239,16 +260,36 @@ class TrainForm(QWidget):
         launcher.ended.connect(self._on_launcher_ended)
         launcher.failed.connect(self._on_launcher_failed)
 
+        for combo in (self.dataset_combo, self.version_combo, self.target_combo,
+                      self.task_combo, self.estimator_combo, self.validation_combo):  # fmt: skip
+            # shrink with the window (the full text is in the popup), never force it wider
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         self._fill_estimators(None)
         self.refresh_datasets()
 
     # -- public API --------------------------------------------------------------------------
 
     def refresh_datasets(self) -> None:
+        if self._stopped:
+            return
         self._listed_at = time.monotonic()
-        bridge = JobBridge(self._runner.submit(call, self._datasets.list, name="List datasets"),
-                           self)  # fmt: skip
-        bridge.succeeded.connect(self._on_datasets_listed)
+        self._list_slot.start(
+            call,
+            self._datasets.list,
+            name="List datasets",
+            done=lambda _b, datasets: self._on_datasets_listed(datasets),
+        )
+
+    def select_item(self, item: DatasetItem) -> None:
+        """Pick ``item``'s dataset version and target (a menu's New run on a dataset)."""
+        self._wanted = (item.name, item.version, item.target)
+        if self.dataset_combo.findText(item.name) >= 0:
+            self._apply_wanted()
+        else:  # a dataset added since the list was read
+            self.refresh_datasets()
 
     def request(self) -> TrainRequest:
         """The request the form describes now."""
@@ -271,6 +312,7 @@ class TrainForm(QWidget):
         if not self._dataset_ref() or self.target_combo.currentData() is None:
             self.status_label.setText("Pick a dataset and a target first.")
             return
+        self._push_context()
         self._launcher.train(self.request())
 
     def select(self, dataset: str, target: str | None = None, estimator: str | None = None):
@@ -285,9 +327,13 @@ class TrainForm(QWidget):
 
     def stop(self) -> None:
         """No more checks (the panel is closing)."""
+        self._stopped = True
         self._check_timer.stop()
-        self._check_job = -1
+        self._jobs.close()
         self._listed_at = float("inf")
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def reset_parameters(self) -> None:
         for spec, widget in self._fields.values():
@@ -359,28 +405,37 @@ class TrainForm(QWidget):
             self.plan_label.setText("No dataset yet: drop a file on the Data panel first.")
         if self.dataset_combo.currentText() != current or self.version_combo.count() == 0:
             self._on_dataset_combo_changed()
+        self._apply_wanted()
+
+    def _apply_wanted(self) -> None:
+        """Select the dataset version and target asked for, once the list has them."""
+        self._wanted = apply_wanted(
+            self._wanted, self.dataset_combo, self.version_combo, self.target_combo
+        )
+
+    def _push_context(self, *_args: Any) -> None:
+        push_context(self._context, self.dataset_combo, self.version_combo, self.target_combo)
+
+    def _on_context_changed(self, context: Any, changed: frozenset[str]) -> None:
+        if not changed & {"dataset", "version", "target"} or not context.dataset:
+            return
+        version = self.version_combo.currentData()
+        here = (self.dataset_combo.currentText(), getattr(version, "version", None))
+        if here == (context.dataset, context.version) and (
+            not context.target or self.target_combo.currentData() == context.target
+        ):
+            return
+        self._wanted = (context.dataset, context.version, context.target)
+        self._apply_wanted()
 
     def _on_dataset_combo_changed(self, *_args: Any) -> None:
         index = self.dataset_combo.currentIndex()
         dataset = self._list[index] if 0 <= index < len(self._list) else None
-        with QSignalBlocker(self.version_combo):
-            self.version_combo.clear()
-            for version in reversed(dataset.versions if dataset else ()):
-                latest = " (latest)" if version is dataset.latest else ""
-                self.version_combo.addItem(f"v{version.version}{latest}", version)
+        fill_versions(self.version_combo, dataset)
         self._on_version_combo_changed()
 
     def _on_version_combo_changed(self, *_args: Any) -> None:
-        version = self.version_combo.currentData()
-        current = self.target_combo.currentData()
-        with QSignalBlocker(self.target_combo):
-            self.target_combo.clear()
-            for column in version.schema if version else ():
-                self.target_combo.addItem(f"{column.name}  ({column.role})", column.name)
-            index = self.target_combo.findData(current)
-            self.target_combo.setCurrentIndex(
-                index if index >= 0 else self.target_combo.count() - 1
-            )
+        fill_targets(self.target_combo, self.version_combo.currentData())
         self._check_timer.start()
 
     def _on_task_combo_changed(self, *_args: Any) -> None:
@@ -397,17 +452,17 @@ class TrainForm(QWidget):
         request = TrainRequest(dataset=self._dataset_ref(), target=target, estimator="dummy",
                                task=self.task_combo.currentData(),
                                folds=self.folds_spin.value(), test_size=0.0)  # fmt: skip
-        job = self._runner.submit(call, self._launcher.training.validate, request,
-                                  name="Check training request")  # fmt: skip
-        bridge = JobBridge(job, self)
-        self._check_job = bridge.job_id
+        bridge = self._check_slot.start(
+            call,
+            self._launcher.training.validate,
+            request,
+            name="Check training request",
+            done=self._on_check_done,
+        )
         self.plan_label.setText("Checking the target…")
-        bridge.succeeded.connect(lambda plan: self._on_check_done(bridge, plan))
-        bridge.failed.connect(lambda error, _tb: self._on_check_failed(bridge, error))
+        bridge.failed.connect(lambda error, _tb, b=bridge: self._on_check_failed(b, error))
 
-    def _on_check_done(self, bridge: JobBridge, plan: Any) -> None:
-        if bridge.job_id != self._check_job:
-            return
+    def _on_check_done(self, _bridge: JobBridge, plan: Any) -> None:
         self._task = plan.task
         classes = f", {len(plan.classes)} classes" if plan.classes else ""
         lines = [f"Task: {plan.task}{classes} · {len(plan.features)} features."]
@@ -417,7 +472,7 @@ class TrainForm(QWidget):
             self._fill_estimators(plan.task)
 
     def _on_check_failed(self, bridge: JobBridge, error: BaseException) -> None:
-        if bridge.job_id != self._check_job:
+        if not self._check_slot.is_current(bridge):
             return
         text = error.message if isinstance(error, ModelDeskError) else str(error)
         hint = f" {error.hint}" if isinstance(error, ModelDeskError) and error.hint else ""

@@ -88,6 +88,8 @@ class RunsToolbar(QWidget):
         self.reproduce_button.setToolTip("Train the selected run's recipe again, same seed")
         self.export_button = QPushButton("Export code…")
         self.export_button.setToolTip("Save a standalone pandas + scikit-learn script")
+        self.register_button = QPushButton("Register…")
+        self.register_button.setToolTip("Register the selected run's model as a model version")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected runs (Del); Restore brings them back")
         self.restore_button = QPushButton("Restore")
@@ -107,6 +109,7 @@ class RunsToolbar(QWidget):
         actions.setContentsMargins(0, 0, 0, 0)
         for button in (
             self.new_button,
+            self.register_button,
             self.compare_button,
             self.reproduce_button,
             self.export_button,
