@@ -253,21 +253,15 @@ class MainWindow(QMainWindow):
         """Show panel ``key`` opened on ``ref`` (an item of ``app.ui.items``).
 
         Panels ask for this through an ``open_requested(key, item)`` signal and the commands
-        call it; the panel's ``open_item`` shows the item. A panel that does not keep the
-        contract yet may still have the older ``select(ref)``.
+        call it; the panel's ``open_item`` shows the item (every panel keeps the contract).
         """
         if key not in PANEL_KEYS:
             return
         self.show_panel(key)
         if ref is None:
             return
-        panel = self.panels[key]
-        is_item = isinstance(ref, ITEM_KINDS)
-        opener = getattr(panel, "open_item" if is_item else "select", None)
-        if not callable(opener):
-            opener = getattr(panel, "select" if is_item else "open_item", None)
-        if callable(opener):
-            opener(ref)
+        if isinstance(ref, ITEM_KINDS):
+            self.panels[key].open_item(ref)
 
     def current_panel(self) -> str:
         row = self.switcher.currentRow()

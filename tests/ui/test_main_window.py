@@ -228,8 +228,10 @@ def test_copy_store_path(qtbot, window, services) -> None:
 
 
 def test_a_panel_can_open_another_panel_on_an_item(qtbot, window, services, small_csv) -> None:
+    from app.ui.items import DatasetItem
+
     version = services.datasets.add_file(small_csv).version
-    window.open_in_panel("data", f"{version.name}@{version.version}")
+    window.open_in_panel("data", DatasetItem(version.name, version.version))
     assert window.current_panel() == "data"
     qtbot.waitUntil(
         lambda: (v := window.data_panel.selected_version()) is not None and v.id == version.id,

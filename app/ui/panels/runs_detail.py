@@ -257,7 +257,11 @@ class RunDetailView(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(summary_tab, "Summary")
+        summary_area = QScrollArea()  # the summary's rows scroll rather than grow the window
+        summary_area.setWidgetResizable(True)
+        summary_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        summary_area.setWidget(summary_tab)
+        self.tabs.addTab(summary_area, "Summary")
         self.tabs.addTab(self.params_view, "Parameters")
         self.tabs.addTab(self.metrics_view, "Metrics")
         self.tabs.addTab(self.plots_area, "Plots")
