@@ -244,15 +244,35 @@ def stop_container(container: Any, timeout: int = 10) -> None:
 
 
 def stream_logs(container: Any, *, tail: int = 200, follow: bool = False) -> Iterator[str]:
+    """The container's log lines, the last ``tail`` of them, then (``follow``) new ones.
+
+    A stop ends every container's log in one of three ways: the daemon closes the stream,
+    answers 409 ("dead or marked for removal") while it removes the container, or 404 once
+    it is gone. All three are the end of the log, not an error: the lines read so far are
+    the log, and the reader (the Deploy panel, ``deployments logs --follow``) just stops.
+    """
+    import docker.errors as de
+    import requests
+    import urllib3
+
     with docker_errors("reading the container's logs"):
-        if not follow:
-            text = container.logs(tail=tail).decode("utf-8", "replace")
-            yield from text.splitlines()
+        try:
+            if not follow:
+                text = container.logs(tail=tail).decode("utf-8", "replace")
+                yield from text.splitlines()
+                return
+            buffer = ""
+            try:
+                for chunk in container.logs(stream=True, follow=True, tail=tail):
+                    buffer += chunk.decode("utf-8", "replace")
+                    *lines, buffer = buffer.split("\n")
+                    yield from lines
+            except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError):
+                pass  # the daemon cut the stream as the container went away
+            if buffer:
+                yield buffer
+        except de.NotFound:
             return
-        buffer = ""
-        for chunk in container.logs(stream=True, follow=True, tail=tail):
-            buffer += chunk.decode("utf-8", "replace")
-            *lines, buffer = buffer.split("\n")
-            yield from lines
-        if buffer:
-            yield buffer
+        except de.APIError as exc:
+            if exc.status_code != 409:
+                raise
