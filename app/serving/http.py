@@ -394,6 +394,7 @@ class ModelServer:
                 else:
                     ctype = _header(scope, b"content-type") or "application/json"
                     piece = parse_mlflow(body, ctype.lower(), self.signature)
+                del body  # the columns hold the values now; the bytes need not wait for them
                 self.signature.check(piece.columns)
             except RequestError:
                 raise

@@ -9,8 +9,11 @@ up to ``queue_seconds`` when the budget is spent, and is refused with 503 and
 reading a connection whose request body the app has not asked for (flow control), so a
 waiting request costs a few kilobytes, not its size.
 
-A body that does not arrive within ``body_timeout_s`` (a slow or stalled client holding a
-reservation and a connection) is answered 408 and the connection closed.
+A body that does not arrive in time (a slow or stalled client holding a reservation and a
+connection) is answered 408 and the connection closed. "In time" is Apache mod_reqtimeout's
+rule (``body=T,MinRate=R``): ``body_timeout_s``, plus one second for every ``MIN_RATE``
+bytes received, so a large body on a busy server is not cut while a client trickling bytes
+(slowloris) is.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .errors import RequestError
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 CLOSE = {"connection": "close"}  # the rest of the body is not read: the connection ends
+MIN_RATE = 256 * 1024  # bytes per second that earn a body more time
 
 
 class ByteBudget:
@@ -89,11 +93,12 @@ class ByteBudget:
 
 
 async def read_body(receive: Receive, *, max_body: int, timeout: float) -> bytes:
-    """The whole body within ``timeout`` seconds; over the cap is a 413 even without a
-    Content-Length; too slow is a 408."""
+    """The whole body in time (``timeout`` s, plus 1 s per ``MIN_RATE`` bytes received); over
+    the cap is a 413 even without a Content-Length; too slow is a 408."""
     chunks, size = [], 0
+    start = asyncio.get_running_loop().time()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(start + timeout) as deadline:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -109,10 +114,12 @@ async def read_body(receive: Receive, *, max_body: int, timeout: float) -> bytes
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
+                deadline.reschedule(start + timeout + size / MIN_RATE)
     except TimeoutError:
         raise RequestError(
             408,
-            f"The request body did not arrive within {timeout:g} s ({size:,} bytes came). "
+            f"The request body did not arrive within {timeout + size / MIN_RATE:.3g} s "
+            f"({size:,} bytes came). "
             "Send it faster, or raise the server's body timeout.",
             headers=CLOSE,
         ) from None

@@ -34,8 +34,9 @@ class ServeOptions:
     max_batch: int = 128
     max_wait_ms: float = 2.0
     max_body_mb: float = 20.0
-    #: bytes of request bodies worked on at once (memory ≈ a few times this above the model)
-    max_inflight_mb: float = 64.0
+    #: bytes of request bodies worked on at once: a JSON body costs about 8× its size while
+    #: it is parsed and predicted, so the server's memory stays near the model's + 8× this
+    max_inflight_mb: float = 32.0
     queue_seconds: float = 10.0  # a request waits this long for room, then 503
     body_timeout_s: float = 30.0  # a body not read in full by then is a 408
     graceful_seconds: float = 30.0
@@ -64,7 +65,7 @@ def add_limit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-inflight-mb",
         type=float,
-        help="bytes of request bodies worked on at once; more wait, then 503 (default 64)",
+        help="bytes of request bodies worked on at once; more wait, then 503 (default 32)",
     )
     p.add_argument(
         "--queue-seconds", type=float, help="how long a request waits for room (default 10)"
