@@ -15,6 +15,7 @@ import pytest
 from app.core.deploy import RunOptions
 from app.core.deploy.containers import stream_logs
 from app.core.errors import NotFound
+from tests.deploy.conftest import MODEL
 
 pytestmark = pytest.mark.docker
 DEADLINE = 120.0
@@ -106,7 +107,7 @@ def test_the_prediction_log_folder_is_private_and_still_written(
             lambda: current.exists() and len(current.read_text().splitlines()) >= len(example),
             "the prediction log's lines",
         )
-        assert json.loads(current.read_text().splitlines()[0])["model"] == "churn"
+        assert json.loads(current.read_text().splitlines()[0])["model"] == MODEL
         assert current.stat().st_uid == writer
     finally:
         deploy.stop(dep.id)

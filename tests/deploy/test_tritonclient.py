@@ -9,6 +9,7 @@ import tritonclient.http as tritonclient
 
 from app.core.deploy import RunOptions
 from app.core.deploy.bundles import example_frame
+from tests.deploy.conftest import MODEL
 
 pytestmark = pytest.mark.docker
 
@@ -29,11 +30,11 @@ def test_tritonclient_default_binary_tensors_against_the_container(deploy_env, b
             inputs.append(tensor)
         client = tritonclient.InferenceServerClient(f"127.0.0.1:{dep.port}")
         auth = {"Authorization": "Bearer tc"}
-        result = client.infer("churn", inputs, headers=auth)
+        result = client.infer(MODEL, inputs, headers=auth)
         got = [v.decode() for v in result.as_numpy("predict")]
         assert got == [str(v) for v in expected]
         outputs = [tritonclient.InferRequestedOutput("predict_proba")]
-        proba = client.infer("churn", inputs, outputs=outputs, headers=auth)
+        proba = client.infer(MODEL, inputs, outputs=outputs, headers=auth)
         assert proba.as_numpy("predict_proba").shape == (len(frame), 2)
     finally:
         deploy.stop(dep.id)
