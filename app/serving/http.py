@@ -377,7 +377,9 @@ class ModelServer:
         encoding = (_header(scope, b"content-encoding") or "identity").strip().lower()
         if encoding != "identity":
             raise RequestError(
-                415, f"Content-Encoding '{encoding[:20]}' is not taken; send the body as it is."
+                415,
+                f"Content-Encoding '{encoding[:20]}' is not taken; send the body as it is.",
+                headers={"connection": "close"},  # its body is never read
             )
         batcher.arriving += 1
         reply = None
