@@ -5,7 +5,6 @@ throws arbitrary JSON at the parsers, in-process (thousands of cases) and over r
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pytest
@@ -245,10 +244,9 @@ def test_hostile_bodies_over_http_are_never_5xx(servers, path, doc, field) -> No
     assert server.proc.poll() is None
 
 
-def test_integers_beyond_floats_and_nested_cells_are_422(servers) -> None:
+def test_a_nested_cell_is_422_and_a_huge_integer_a_number(servers) -> None:
     with servers["sizes"].client() as client:
         r = client.post("/invocations", json={"dataframe_records": [{"size": [1], "color": "red"}]})
         assert r.status_code == 422 and r.json()["column"] == "size"
         big = {"dataframe_records": [{"size": 10**30, "color": "red"}]}
         assert client.post("/invocations", json=big).status_code == 200
-    assert math.isfinite(float(10**30))
