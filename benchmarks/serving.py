@@ -16,6 +16,14 @@ Each measurement is taken ``--repeat`` times, alternating the servers, best kept
 machine is shared, so the load average is printed with the figures.
 
     .venv/bin/python -m benchmarks.serving [--requests 1000] [--seconds 10] [--repeat 2]
+
+``--memory`` measures instead the bound on request bytes in flight (issue 15: six concurrent
+15 MB requests took the server from 596 MB to 1.35 GB): the server's resident memory after
+start and its peak (VmHWM) under six concurrent 15 MB requests, with the default bound and
+with the bound lifted (``--max-inflight-mb 100000``, what the server did before it had one).
+No MLflow is needed for it.
+
+    .venv/bin/python -m benchmarks.serving --memory
 """
 
 from __future__ import annotations
@@ -147,6 +155,109 @@ def in_process_predict_ms(model, row, n: int) -> float:
     return statistics.median(times) * 1e3
 
 
+def write_cancer_bundle(dest: Path, model, X) -> Path:
+    from app.core.bundle import write_bundle
+    from app.core.training import model_io
+
+    data, untrusted = model_io.dump(model)
+    plans = [{"name": c, "role": "numeric", "treatment": "numeric"} for c in X.columns]
+    return write_bundle(
+        dest,
+        data,
+        {
+            "name": "cancer", "version": 1, "run_id": None, "task": "binary",
+            "artifact_sha256": hashlib.sha256(data).hexdigest(), "target": "target",
+            "signature": model_io.describe_inputs(X, plans),
+            "input_example": model_io.input_example(X), "output": {"task": "binary"},
+            "trusted_types": untrusted, "packages": {}, "python_version": "3.11",
+        },
+    )  # fmt: skip
+
+
+def rss_mb(pid: int, field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no {field} in /proc/{pid}/status")
+
+
+def memory_under_big_requests(bundle: Path, X, inflight_mb: float) -> dict[str, float]:
+    """Start a server with ``--max-inflight-mb``, send six 15 MB requests at once."""
+    reps = int(15 * 2**20 / len(json.dumps(X.to_numpy().tolist()))) + 1
+    body = json.dumps(
+        {"dataframe_split": {"columns": list(X.columns), "data": X.to_numpy().tolist() * reps}}
+    ).encode()
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.serving", "--bundle", bundle, "--port", str(port),
+         "--max-body-mb", "16", "--max-inflight-mb", str(inflight_mb), "--queue-seconds", "600"],
+        cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_up(port, "/ping", proc)
+        started = rss_mb(proc.pid, "VmRSS")
+        codes: list[int] = []
+        barrier = threading.Barrier(6)
+
+        def send() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            barrier.wait()
+            conn.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            codes.append(response.status)
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=send) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.perf_counter() - t0
+        if codes != [200] * 6:
+            raise SystemExit(f"answers {codes}")
+        return {
+            "body_mb": len(body) / 2**20,
+            "rss_start_mb": started,
+            "rss_peak_mb": rss_mb(proc.pid, "VmHWM"),
+            "seconds": seconds,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def memory_main(as_json: bool) -> None:
+    sys.path.insert(0, str(ROOT))
+    from app.serving.options import ServeOptions
+
+    space: dict = {}
+    exec(MODEL_CODE, space)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-serving-memory-"))
+    try:
+        bundle = write_cancer_bundle(tmp / "bundle", space["model"], space["X"])
+        default = ServeOptions().max_inflight_mb
+        result = {
+            "bounded": {"max_inflight_mb": default,
+                        **memory_under_big_requests(bundle, space["X"], default)},
+            "unbounded": {"max_inflight_mb": 100000,
+                          **memory_under_big_requests(bundle, space["X"], 100000)},
+        }  # fmt: skip
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    for name, r in result.items():
+        print(
+            f"{name:9} (--max-inflight-mb {r['max_inflight_mb']:g}): "
+            f"RSS {r['rss_start_mb']:.0f} MB at start, peak {r['rss_peak_mb']:.0f} MB "
+            f"under 6 × {r['body_mb']:.1f} MB at once "
+            f"(all answered in {r['seconds']:.1f} s)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=1000)
@@ -154,14 +265,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--mlflow-venv", type=Path, default=MLFLOW_VENV)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--memory", action="store_true", help="the bound on request bytes instead")
     args = ap.parse_args()
+    if args.memory:
+        memory_main(args.json)
+        return
     mlflow_bin = args.mlflow_venv / "bin"
     if not (mlflow_bin / "mlflow").exists():
         raise SystemExit(f"MLflow is not installed in {args.mlflow_venv}; see the module doc.")
 
     sys.path.insert(0, str(ROOT))
-    from app.core.bundle import write_bundle
-    from app.core.training import model_io
 
     space: dict = {}
     exec(MODEL_CODE, space)  # the very code the MLflow side runs
@@ -173,19 +286,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     procs: list[subprocess.Popen] = []
     try:
-        data, untrusted = model_io.dump(model)
-        plans = [{"name": c, "role": "numeric", "treatment": "numeric"} for c in X.columns]
-        write_bundle(
-            tmp / "bundle",
-            data,
-            {
-                "name": "cancer", "version": 1, "run_id": None, "task": "binary",
-                "artifact_sha256": hashlib.sha256(data).hexdigest(), "target": "target",
-                "signature": model_io.describe_inputs(X, plans),
-                "input_example": model_io.input_example(X), "output": {"task": "binary"},
-                "trusted_types": untrusted, "packages": {}, "python_version": "3.11",
-            },
-        )  # fmt: skip
+        write_cancer_bundle(tmp / "bundle", model, X)
         saved = subprocess.run(
             [mlflow_bin / "python", "-c", MLFLOW_SAVE, tmp / "mlflow-model"],
             capture_output=True, text=True, check=True,

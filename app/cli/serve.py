@@ -7,13 +7,14 @@ temporary folder — verified bytes, model.json, the shipped code — and served
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from app.cli import add_common
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput
 
 
 def register(commands: Any) -> None:
@@ -34,17 +35,34 @@ def register(commands: Any) -> None:
     p.add_argument("--max-batch", type=int, help="most rows in one predict call (default 128)")
     p.add_argument("--max-wait-ms", type=float, help="longest wait to fill a batch (default 2)")
     p.add_argument("--max-body-mb", type=float, help="largest request body (default 20)")
+    from app.serving.options import add_limit_arguments
+
+    add_limit_arguments(p)
     p.set_defaults(handler=serve)
 
 
 def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
     from app.core.bundle import bundle_from_run, bundle_from_version
     from app.serving.options import resolve
+    from app.serving.server import BindError, bind_socket
     from app.serving.server import serve as run_server
 
     if (args.ref is None) == (args.run is None):
         raise InvalidInput("Name a model version (NAME@VERSION) or a run (--run ID), not both.")
-    with tempfile.TemporaryDirectory(prefix="modeldesk-serve-") as tmp:
+    try:  # before any work, and held: nothing can take the port before the server has it
+        sock = bind_socket(args.host, args.port)
+    except BindError as exc:
+        kind = Conflict if "already taken" in str(exc) else InvalidInput
+        raise kind(str(exc)) from None
+    if not args.token and not _is_loopback(args.host):
+        print(
+            f"warning: serving on {args.host} without a token: anyone who can reach this "
+            "machine can call the model. Pass --token TOKEN (clients then send "
+            "'Authorization: Bearer TOKEN').",
+            file=sys.stderr,
+            flush=True,
+        )
+    with sock, tempfile.TemporaryDirectory(prefix="modeldesk-serve-") as tmp:
         dest = Path(tmp) / "bundle"
         if args.run is not None:
             bundle_from_run(services.tracking, services.artifacts, args.run, dest)
@@ -63,13 +81,25 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
             max_batch=args.max_batch,
             max_wait_ms=args.max_wait_ms,
             max_body_mb=args.max_body_mb,
+            max_inflight_mb=args.max_inflight_mb,
+            queue_seconds=args.queue_seconds,
+            body_timeout_s=args.body_timeout_s,
         )
         url = f"http://{args.host}:{args.port}"
         print(f"Serving {label} at {url} (Ctrl+C to stop).", file=sys.stderr, flush=True)
-        code = run_server(options)
+        code = run_server(options, sock)
     if code != 0:
         raise InvalidInput(f"The server for {label} did not start (see the message above).")
     return {"served": label, "url": url, "stopped": True}, ""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface
 
 
 def _registry(services: Any) -> Any:

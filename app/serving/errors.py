@@ -8,6 +8,7 @@ CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
     404: "RESOURCE_DOES_NOT_EXIST",
+    408: "REQUEST_TIMEOUT",
     413: "REQUEST_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "INVALID_PARAMETER_VALUE",
@@ -24,13 +25,20 @@ class RequestError(Exception):
     """
 
     def __init__(
-        self, status: int, message: str, *, column: str | None = None, problem: str | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        column: str | None = None,
+        problem: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.column = column
         self.problem = problem
+        self.headers = headers or {}  # Retry-After on a 503, Connection: close on a 408
 
     def body(self) -> dict[str, Any]:
         """Readable by MLflow clients (``error_code``/``message``) and OIP ones (``error``)."""

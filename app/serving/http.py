@@ -4,7 +4,9 @@ The guard is a plain ASGI wrapper (no ``BaseHTTPMiddleware``, which costs a task
 it gives each request an id, refuses bodies over the cap (413) and calls without the bearer
 token (401, health endpoints stay open), and on the way out counts the request in
 ``/metrics`` and prints one JSON access-log line. Handlers take the raw ``Request`` and answer
-with bytes, so no pydantic model is built on the request path.
+with bytes, so no pydantic model is built on the request path. A prediction first reserves
+its body's bytes from the server's budget, then reads the body within the body timeout
+(``limits.py``), so memory and slow clients stay bounded.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from . import SERVER_NAME, SERVER_VERSION, jsonio
+from . import SERVER_NAME, SERVER_VERSION, jsonio, oip
 from .batcher import MicroBatcher
 from .errors import RequestError
+from .limits import ByteBudget, read_body
 from .metrics import ServerMetrics
 from .model_loader import LoadedModel
 from .options import ServeOptions
-from .parsing import Piece, parse_mlflow, parse_oip
+from .parsing import Piece, parse_mlflow
 from .prediction_log import PredictionLog
 from .predictor import BatchResult, PieceResult, Predictor
 from .schema import Signature
@@ -94,6 +97,8 @@ class ModelServer:
         self.batcher: MicroBatcher | None = None
         self.ready = False
         self.max_body = int(options.max_body_mb * 1024 * 1024)
+        self.budget = ByteBudget(int(options.max_inflight_mb * 1024 * 1024), options.queue_seconds)
+        self.metrics.watch_body_bytes(lambda: self.budget.in_use)
         self._token = options.token.encode() if options.token else None
         self._metadata = self._model_metadata()
 
@@ -204,6 +209,7 @@ class ModelServer:
                         f"The request body is {int(length):,} bytes; this server takes at most "
                         f"{max_body:,}. Split the rows over several requests.",
                     )
+                    refusal.headers["connection"] = "close"  # its body is never read
             try:
                 if refusal is not None:
                     await refusal(scope, receive, send_wrapper)
@@ -279,7 +285,13 @@ class ModelServer:
 
         @app.get("/v2")
         async def server_metadata() -> Response:
-            return _json({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": []})
+            return _json(
+                {
+                    "name": SERVER_NAME,
+                    "version": SERVER_VERSION,
+                    "extensions": ["binary_tensor_data"],
+                }
+            )
 
         @app.get("/v2/models/{name}")
         @app.get("/v2/models/{name}/versions/{ver}")
@@ -326,28 +338,33 @@ class ModelServer:
 
     async def _predict_route(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /invocations and /v2/models/…/infer, straight on ASGI: the hot path."""
+        extra: dict[str, str] = {}
+        held = 0
         try:
-            body = await self._predict_answer(scope, receive)
+            length = _header(scope, b"content-length")
+            held = await self.budget.acquire(
+                int(length) if length and length.isdigit() else self.max_body
+            )
+            body, extra = await self._predict_answer(scope, receive)
             status = 200
         except RequestError as exc:
-            body, status = jsonio.dumps(exc.body()), exc.status
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
+            body, status, extra = jsonio.dumps(exc.body()), exc.status, exc.headers
+        finally:
+            self.budget.release(held)  # the answer's bytes are small; the body's are gone
+        binary = "inference-header-content-length" in extra
+        headers = [
+            (b"content-type", b"application/octet-stream" if binary else b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((k.encode(), v.encode()) for k, v in extra.items()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _predict_answer(self, scope: Scope, receive: Receive) -> bytes:
+    async def _predict_answer(self, scope: Scope, receive: Receive) -> tuple[bytes, dict[str, str]]:
         path = scope["path"]
         rid = scope["modeldesk.request_id"]
-        oip = path != "/invocations"
-        if oip:
+        is_oip = path != "/invocations"
+        if is_oip:
             parts = path.split("/")  # ['', 'v2', 'models', NAME, ('versions', V,) 'infer']
             if len(parts) == 5:
                 self._check_name(parts[3], None)
@@ -357,15 +374,36 @@ class ModelServer:
                 raise RequestError(404, f"No such endpoint: POST {path}.")
         batcher = self.batcher
         assert batcher is not None
+        encoding = (_header(scope, b"content-encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            raise RequestError(
+                415,
+                f"Content-Encoding '{encoding[:20]}' is not taken; send the body as it is.",
+                headers={"connection": "close"},  # its body is never read
+            )
         batcher.arriving += 1
+        reply = None
         try:
-            body = await self._read_body(receive)
-            if oip:
-                piece = parse_oip(body, self.signature)
-            else:
-                ctype = _header(scope, b"content-type") or "application/json"
-                piece = parse_mlflow(body, ctype.lower(), self.signature)
-            self.signature.check(piece.columns)
+            body = await read_body(
+                receive, max_body=self.max_body, timeout=self.options.body_timeout_s
+            )
+            try:
+                if is_oip:
+                    size = oip.header_length(_header(scope, oip.HEADER_LENGTH), len(body))
+                    piece, reply = oip.parse_oip(
+                        body, self.signature, json_size=size, has_proba=self.model.has_proba
+                    )
+                else:
+                    ctype = _header(scope, b"content-type") or "application/json"
+                    piece = parse_mlflow(body, ctype.lower(), self.signature)
+                del body  # the columns hold the values now; the bytes need not wait for them
+                self.signature.check(piece.columns)
+            except RequestError:
+                raise
+            except Exception as exc:  # a body no check foresaw is still the body's fault
+                raise RequestError(
+                    400, f"The request body cannot be read: {type(exc).__name__}: {exc}."
+                ) from exc
             # a deploy's smoke test is not traffic: it stays out of the drift monitor's log
             piece.logged = _header(scope, SKIP_LOG_HEADER) != "skip"
         finally:
@@ -378,7 +416,9 @@ class ModelServer:
             raise RequestError(
                 500, f"The model failed on this request: {type(exc).__name__}: {exc}"
             ) from exc
-        return self._oip_answer(piece, result, rid) if oip else self._mlflow_answer(result)
+        if reply is not None:
+            return self._oip_answer(piece, result, rid, reply)
+        return self._mlflow_answer(result), {}
 
     def _mlflow_answer(self, result: PieceResult) -> bytes:
         out: dict[str, Any] = {"predictions": result.predictions.tolist()}
@@ -387,52 +427,22 @@ class ModelServer:
             out["classes"] = self.predictor.classes
         return jsonio.dumps(out)
 
-    def _oip_answer(self, piece: Piece, result: PieceResult, rid: str) -> bytes:
-        outputs = [
-            {
-                "name": "predict",
-                "datatype": _datatype(result.predictions),
-                "shape": [piece.n],
-                "data": result.predictions.tolist(),
-            }
+    def _oip_answer(
+        self, piece: Piece, result: PieceResult, rid: str, reply: oip.Reply
+    ) -> tuple[bytes, dict[str, str]]:
+        outputs: list[tuple[str, np.ndarray, dict[str, Any]]] = [
+            ("predict", result.predictions, {})
         ]
         if result.proba is not None:
-            outputs.append(
-                {
-                    "name": "predict_proba",
-                    "datatype": "FP64",
-                    "shape": list(result.proba.shape),
-                    "data": result.proba.ravel().tolist(),
-                    "parameters": {"classes": self.predictor.classes},
-                }
-            )
-        return jsonio.dumps(
-            {
-                "model_name": self.model.name,
-                "model_version": str(self.model.version),
-                "id": piece.request_id or rid,
-                "parameters": {},
-                "outputs": outputs,
-            }
-        )
-
-    async def _read_body(self, receive: Receive) -> bytes:
-        """The whole body; over the cap is a 413 even when no Content-Length was sent."""
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise RequestError(400, "The client went away before sending the whole body.")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise RequestError(
-                    413, f"The request body is over this server's cap of {self.max_body:,} bytes."
-                )
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            proba = np.asarray(result.proba, dtype=np.float64)
+            outputs.append(("predict_proba", proba, {"classes": self.predictor.classes}))
+        head = {
+            "model_name": self.model.name,
+            "model_version": str(self.model.version),
+            "id": piece.request_id or rid,
+            "parameters": {},
+        }
+        return oip.answer(head, outputs, reply)
 
     def _model_metadata(self) -> dict[str, Any]:
         inputs = [
@@ -481,17 +491,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _refusal(status: int, message: str) -> Response:
     return _json(RequestError(status, message).body(), status)
-
-
-def _datatype(values: np.ndarray) -> str:
-    kind = values.dtype.kind
-    if kind == "b":
-        return "BOOL"
-    if kind in "iu":
-        return "INT64"
-    if kind == "f":
-        return "FP64"
-    return "BYTES"
 
 
 def _log_event(event: str, **fields: Any) -> None:

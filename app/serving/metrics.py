@@ -107,5 +107,14 @@ class ServerMetrics:
                 child = self._class_children[label] = self.classes.labels(str(label))
             child.inc(count)
 
+    def watch_body_bytes(self, in_use: Any) -> None:
+        """Export the bytes of request bodies held now (read at each scrape)."""
+        gauge = Gauge(
+            "modeldesk_request_body_bytes_in_flight",
+            "Bytes of request bodies being read, parsed or predicted (bounded)",
+            registry=self.registry,
+        )
+        gauge.set_function(in_use)
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

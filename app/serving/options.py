@@ -17,6 +17,9 @@ ENV = {
     "max_batch": "MODELDESK_MAX_BATCH",
     "max_wait_ms": "MODELDESK_MAX_WAIT_MS",
     "max_body_mb": "MODELDESK_MAX_BODY_MB",
+    "max_inflight_mb": "MODELDESK_MAX_INFLIGHT_MB",
+    "queue_seconds": "MODELDESK_QUEUE_SECONDS",
+    "body_timeout_s": "MODELDESK_BODY_TIMEOUT_S",
 }
 
 
@@ -31,6 +34,11 @@ class ServeOptions:
     max_batch: int = 128
     max_wait_ms: float = 2.0
     max_body_mb: float = 20.0
+    #: bytes of request bodies worked on at once: a JSON body costs about 8× its size while
+    #: it is parsed and predicted, so the server's memory stays near the model's + 8× this
+    max_inflight_mb: float = 32.0
+    queue_seconds: float = 10.0  # a request waits this long for room, then 503
+    body_timeout_s: float = 30.0  # a body not read in full by then is a 408
     graceful_seconds: float = 30.0
 
 
@@ -48,7 +56,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batch", type=int, help="most rows in one predict call")
     p.add_argument("--max-wait-ms", type=float, help="longest wait to fill a batch under load")
     p.add_argument("--max-body-mb", type=float, help="largest request body (413 above)")
+    add_limit_arguments(p)
     return p
+
+
+def add_limit_arguments(p: argparse.ArgumentParser) -> None:
+    """The memory and slow-client limits (shared with ``modeldesk serve``)."""
+    p.add_argument(
+        "--max-inflight-mb",
+        type=float,
+        help="bytes of request bodies worked on at once; more wait, then 503 (default 32)",
+    )
+    p.add_argument(
+        "--queue-seconds", type=float, help="how long a request waits for room (default 10)"
+    )
+    p.add_argument(
+        "--body-timeout", dest="body_timeout_s", type=float,
+        help="seconds to receive a whole request body, else 408 (default 30)",
+    )  # fmt: skip
 
 
 def from_args(argv: Sequence[str] | None = None) -> ServeOptions:
@@ -63,6 +88,9 @@ def from_args(argv: Sequence[str] | None = None) -> ServeOptions:
         max_batch=args.max_batch,
         max_wait_ms=args.max_wait_ms,
         max_body_mb=args.max_body_mb,
+        max_inflight_mb=args.max_inflight_mb,
+        queue_seconds=args.queue_seconds,
+        body_timeout_s=args.body_timeout_s,
     )
 
 
@@ -77,8 +105,16 @@ def resolve(**given: object) -> ServeOptions:
         if value is None:
             continue
         kind = type(getattr(defaults, name))
-        values[name] = kind(value) if kind in (int, float) else value
+        try:
+            values[name] = kind(value) if kind in (int, float) else value
+        except ValueError:
+            where = ENV.get(name, name)
+            raise SystemExit(f"error: {where} is {value!r}; expected a number.") from None
     options = ServeOptions(**values)  # type: ignore[arg-type]
     if options.max_batch < 1 or options.max_wait_ms < 0 or options.max_body_mb <= 0:
         raise SystemExit("error: --max-batch must be ≥ 1, --max-wait-ms ≥ 0 and --max-body-mb > 0.")
+    if options.max_inflight_mb <= 0 or options.queue_seconds < 0 or options.body_timeout_s <= 0:
+        raise SystemExit(
+            "error: --max-inflight-mb and --body-timeout must be > 0 and --queue-seconds ≥ 0."
+        )
     return options

@@ -21,11 +21,13 @@ NoneType = type(None)
 NUMBER_TYPES = frozenset({int, float, NoneType})
 CATEGORY_TYPES = frozenset({str, int, float, bool, NoneType})
 DATE_TYPES = frozenset({str, int, float, NoneType})
+NESTED_TYPES = frozenset({list, dict})
 MISSING = "(missing)"  # what AsCategories turns a missing value into
 EXPECTED = {
     "number": "a number",
     "category": "a text, number or boolean value",
     "date": "a date (ISO text) or a number",
+    "any": "a single value (text, number, boolean or null)",
 }
 
 
@@ -92,9 +94,11 @@ class Signature:
         """Raise a 422 naming the first column (and row) whose values the model cannot take."""
         for check, values in zip(self.columns, columns, strict=True):
             kind = check.kind
-            if kind == "any":
-                continue
             types = set(map(type, values))
+            if kind == "any":
+                if types & NESTED_TYPES:  # no model takes a JSON list or object in a cell
+                    _bad_type(check, values, frozenset(types - NESTED_TYPES))
+                continue
             if kind == "number":
                 if not types <= NUMBER_TYPES:
                     _bad_type(check, values, NUMBER_TYPES)

@@ -9,8 +9,10 @@ as "killed by SIGTERM", which a container runtime reports as a failure.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Generator
@@ -20,6 +22,42 @@ from .model_loader import BundleError, load_bundle
 from .options import ServeOptions
 
 EXIT_REFUSED = 1
+
+
+class BindError(Exception):
+    """The address cannot be listened on; the message says why and what to do."""
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, bound before uvicorn starts (which then serves on
+    it), so a bad or taken port is one sentence and exit 1, never uvicorn's own exit code
+    and never a server that says one port and listens on another."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise BindError(f"Port {port} is not a TCP port; choose one from 1 to 65535.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise BindError(f"Host '{host}' is not an address this machine has ({exc}).") from exc
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BindError(
+                f"Port {port} on {host} is already taken by another program; choose another "
+                "port (--port) or stop what listens there."
+            ) from exc
+        if exc.errno == errno.EACCES:
+            raise BindError(
+                f"Port {port} on {host} needs privileges this user lacks; choose a port above 1023."
+            ) from exc
+        raise BindError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 def _uvicorn_server(config: Any) -> Any:
@@ -57,9 +95,16 @@ def configure_logging() -> None:
         access.propagate = False
 
 
-def serve(options: ServeOptions) -> int:
-    """Serve until told to stop; returns the exit code (1 when the bundle is refused)."""
+def serve(options: ServeOptions, sock: socket.socket | None = None) -> int:
+    """Serve until told to stop, on ``sock`` if given (else bound here); returns the exit
+    code (1 when the bundle is refused or the address cannot be listened on)."""
     configure_logging()
+    if sock is None:
+        try:
+            sock = bind_socket(options.host, options.port)
+        except BindError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
     try:
         model = load_bundle(options.bundle)
     except BundleError as exc:
@@ -91,5 +136,6 @@ def serve(options: ServeOptions) -> int:
         server_header=False,
     )
     server = _uvicorn_server(config)
-    server.run()
+    with sock:
+        server.run(sockets=[sock])
     return 0 if server.started else EXIT_REFUSED

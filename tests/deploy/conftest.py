@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,12 @@ import pytest
 DOCKER_HOST_DEFAULT = "unix:///run/modeldesk-docker/docker.sock"
 if not os.environ.get("DOCKER_HOST") and Path(DOCKER_HOST_DEFAULT[7:]).exists():
     os.environ["DOCKER_HOST"] = DOCKER_HOST_DEFAULT
+
+
+#: The model's name, unique per session: engineers and CI jobs may share one daemon and one
+#: registry, and an image tag (modeldesk/NAME:vN) or image of another session must never be
+#: the one a test removes, pushes or runs.
+MODEL = f"churn{uuid.uuid4().hex[:6]}"
 
 
 def docker_or_fail() -> None:
@@ -111,7 +118,7 @@ def deploy_env(tmp_path_factory):
                 plots=False,
             )
         )
-        versions.append(services.registry.register(run.id, "churn"))
+        versions.append(services.registry.register(run.id, MODEL))
     deploy = deploy_service(services)
     services.__dict__["deployments"] = deploy  # the panel reaches it through services
     yield services, deploy, versions

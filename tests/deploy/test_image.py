@@ -15,7 +15,7 @@ import pytest
 
 from app.core.deploy import RunOptions
 from app.core.deploy.bundles import example_frame
-from tests.deploy.conftest import base_image
+from tests.deploy.conftest import MODEL, base_image
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]
@@ -49,12 +49,12 @@ def test_build_streams_log_and_stores_the_built_image(deploy_env, built) -> None
     image, lines = built
     assert image.status == "built" and image.image_id.startswith("sha256:")
     assert any(line.startswith("Step ") for line in lines)
-    assert image.labels["io.modeldesk.model"] == "churn"
+    assert image.labels["io.modeldesk.model"] == MODEL
     assert image.labels["io.modeldesk.version"] == str(versions[0].version)
     assert image.labels["io.modeldesk.sha256"] == versions[0].artifact_sha256
     assert image.labels["io.modeldesk.run"] == str(versions[0].run_id)
     assert image.labels["org.opencontainers.image.version"] == str(versions[0].version)
-    assert [i.id for i in deploy.images("churn")] == [image.id]
+    assert [i.id for i in deploy.images(MODEL)] == [image.id]
     assert 0 < image.size < 450_000_000, f"image is {image.size / 1e6:.0f} MB"
 
 
@@ -87,7 +87,7 @@ def test_container_answers_both_protocols_like_the_model(deploy_env, running) ->
         }
         for col in example[0]
     ]
-    r = _post(dep.port, "/v2/models/churn/infer", {"inputs": inputs})
+    r = _post(dep.port, f"/v2/models/{MODEL}/infer", {"inputs": inputs})
     assert r.status_code == 200, r.text
     outputs = {o["name"]: o for o in r.json()["outputs"]}
     assert next(iter(outputs.values()))["data"] == expected
@@ -98,7 +98,7 @@ def test_container_answers_both_protocols_like_the_model(deploy_env, running) ->
     assert answer.latency_ms > 0
 
     # the prediction log reached the mounted folder, one line per row
-    deadline = time.time() + 10
+    deadline = time.time() + 60  # written after the answer, on the server's own thread
     lines: list[str] = []
     while time.time() < deadline and len(lines) < len(example):
         lines = [
@@ -108,7 +108,7 @@ def test_container_answers_both_protocols_like_the_model(deploy_env, running) ->
         ]
         time.sleep(0.2)
     assert len(lines) >= len(example)
-    assert json.loads(lines[0])["model"] == "churn"
+    assert json.loads(lines[0])["model"] == MODEL
 
 
 def test_container_refuses_bad_requests_with_the_right_codes(deploy_env, running) -> None:
@@ -151,7 +151,7 @@ def test_inspect_shows_non_root_user_labels_and_a_healthy_check(deploy_env, runn
     assert out == "10001"
     labels = attrs["Config"]["Labels"]
     assert labels["io.modeldesk.sha256"] == versions[0].artifact_sha256
-    assert labels["org.opencontainers.image.title"].startswith("churn")
+    assert labels["org.opencontainers.image.title"].startswith(MODEL)
     bindings = attrs["HostConfig"]["PortBindings"]["8080/tcp"]
     assert bindings[0]["HostIp"] == "127.0.0.1"
     assert attrs["HostConfig"]["Memory"] == 768 * 1024 * 1024
@@ -196,14 +196,14 @@ def test_next_version_reuses_every_layer_but_the_models(deploy_env, built) -> No
 
 def test_rollback_restores_the_previous_versions_answers(deploy_env, running) -> None:
     _, deploy, _versions = deploy_env
-    v2 = next(i for i in deploy.images("churn", include_failed=False) if i.version == "2")
+    v2 = next(i for i in deploy.images(MODEL, include_failed=False) if i.version == "2")
     v1_dep, _ = running
     first = deploy.run(v2.id, RunOptions(token="t2"))
     assert first.version == "2" and first.smoke_test["ok"]
     v1_example = deploy.image(v2.id).example["rows"]
     body = {"dataframe_records": v1_example, "params": {"probabilities": True}}
     v2_answer = _post(first.port, "/invocations", body, token="t2").json()
-    rolled = deploy.rollback("churn")
+    rolled = deploy.rollback(MODEL)
     assert rolled.version == "1" and rolled.port == first.port
     assert deploy.deployment(first.id).status == "stopped"
     expected_v1 = deploy.image(rolled.image_row_id).example["predictions"]
@@ -329,7 +329,7 @@ def test_deploy_refuses_a_foreign_image_and_says_what_to_do(
     other = f"sqlite:///{tmp_path / 'other.db'}"
     assert main(["deploy", image.tag, "--store", other]) == 1
     err = capsys.readouterr().err
-    assert "built by ModelDesk for churn@1, but not with this store" in err
-    assert "modeldesk package churn@1" in err
+    assert f"built by ModelDesk for {MODEL}@1, but not with this store" in err
+    assert f"modeldesk package {MODEL}@1" in err
     assert main(["deploy", "nobody/nothing:1", "--store", url]) == 1
     assert "neither a model version in the registry nor an image" in capsys.readouterr().err

@@ -166,7 +166,7 @@ class Server:
     stderr_path: Path
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30.0, **kwargs)
+        return httpx.Client(base_url=self.url, **{"timeout": 30.0, **kwargs})
 
     def stdout(self) -> str:
         return self.stdout_path.read_text()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from tests.serving.conftest import ROOT, Server, free_port, wait_ready
 
@@ -28,11 +30,11 @@ def _train(services, small_csv):
     return run, services.training.load_model(run.id)
 
 
-def _start(store_url: str, tmp_path, *target: str) -> Server:
+def _start(store_url: str, tmp_path, *target: str, host: str = "127.0.0.1") -> Server:
     port = free_port()
     out, err = tmp_path / "out.log", tmp_path / "err.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", *target, "--port", str(port),
+        [sys.executable, "-m", "app", "serve", *target, "--port", str(port), "--host", host,
          "--store", store_url, "--log-dir", str(tmp_path / "predictions")],
         cwd=ROOT, stdout=out.open("w"), stderr=err.open("w"), env=dict(os.environ), text=True,
     )  # fmt: skip
@@ -53,6 +55,7 @@ def test_serve_registered_version(services, store_url, small_csv, tmp_path) -> N
         assert r.json()["predictions"] == model.predict(pd.DataFrame(ROWS)[names]).tolist()
         assert meta["parameters"]["sha256"] == version.artifact_sha256
         assert "Serving iris@1" in server.stderr()
+        assert "warning:" not in server.stderr()  # 127.0.0.1: nobody else can reach it
     finally:
         code = server.stop(timeout=60)
     assert code == 0, server.stderr()
@@ -88,3 +91,46 @@ def test_serve_needs_a_version_or_a_run(store_url, capsys) -> None:
     assert main(["serve", "--store", store_url]) == 1
     assert "--run ID" in capsys.readouterr().err
     assert main(["serve", "--run", "999", "--store", store_url]) == 1
+
+
+def _serve_cli(store_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "serve", *args, "--store", store_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ),
+    )  # fmt: skip
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+def test_a_taken_port_is_one_error_line_and_exit_1(services, store_url, small_csv) -> None:
+    run, _ = _train(services, small_csv)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        line = _one_error_line(_serve_cli(store_url, "--run", str(run.id), "--port", str(port)))
+    assert f"Port {port} on 127.0.0.1 is already taken" in line
+
+
+@pytest.mark.parametrize("port", ["-1", "0", "99999"])
+def test_a_port_outside_1_to_65535_is_refused(store_url, port) -> None:
+    line = _one_error_line(_serve_cli(store_url, "--run", "1", "--port", port))
+    assert f"Port {port} is not a TCP port" in line and "1 to 65535" in line
+
+
+def test_a_public_host_without_a_token_warns(services, store_url, small_csv, tmp_path) -> None:
+    run, _ = _train(services, small_csv)
+    server = _start(store_url, tmp_path, "--run", str(run.id), host="0.0.0.0")
+    try:
+        wait_ready(server)  # it serves (on every interface, 127.0.0.1 included)…
+        warning = [x for x in server.stderr().splitlines() if x.startswith("warning:")]
+        assert len(warning) == 1 and "0.0.0.0 without a token" in warning[0]  # …and says so
+        assert "--token" in warning[0]
+    finally:
+        assert server.stop(timeout=60) == 0, server.stderr()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.deploy.context import CONTAINER_PORT
+from app.core.deploy.context import CONTAINER_PORT, IMAGE_USER
 from app.core.deploy.daemon import docker_errors
 from app.core.errors import Conflict, InvalidInput, ModelDeskError
 from app.core.progress import NullProgress, Progress
@@ -66,6 +66,34 @@ def check_port(port: int) -> None:
             ) from exc
 
 
+def private_log_folder(folder: Path) -> str | None:
+    """Make the prediction-log folder writable by the container's user and nobody else's.
+
+    The drift monitor trusts the rows in this folder, so it must never be writable by any
+    local user (0777 was): it is made 0700, and the container writes as its owner. A folder
+    of an ordinary user is written by a container run as that uid:gid (returned, for
+    ``docker run --user``); a folder of root (ModelDesk run as root) is handed to the image's
+    unprivileged user instead, so the server never runs as root.
+    """
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        owner = folder.stat()
+        if owner.st_uid == 0:
+            uid, gid = (int(x) for x in IMAGE_USER.split(":"))
+            os.chown(folder, uid, gid)
+            user = None
+        else:
+            user = f"{owner.st_uid}:{owner.st_gid}"
+        os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise InvalidInput(
+            f"The prediction-log folder {folder} cannot be made private to the deployment: "
+            f"{exc.strerror or exc}.",
+            hint="Choose a folder you own (the Log folder field, or --log-dir).",
+        ) from exc
+    return user
+
+
 def start_container(
     client: Any, image: str, *, name: str, options: RunOptions, labels: dict[str, str]
 ) -> tuple[Any, int]:
@@ -78,15 +106,14 @@ def start_container(
     if options.max_body_mb:
         env["MODELDESK_MAX_BODY_MB"] = str(options.max_body_mb)
     volumes = {}
+    kwargs: dict[str, Any] = {}
     if options.log_dir:
         folder = Path(options.log_dir).expanduser().resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        # The server runs as an unprivileged user of the image, not as the host user.
-        with contextlib.suppress(OSError):
-            os.chmod(folder, 0o777)
+        user = private_log_folder(folder)
+        if user is not None:
+            kwargs["user"] = user
         volumes[str(folder)] = {"bind": LOG_MOUNT, "mode": "rw"}
         env["MODELDESK_LOG_DIR"] = LOG_MOUNT
-    kwargs: dict[str, Any] = {}
     if options.cpus:
         if options.cpus <= 0:
             raise InvalidInput(f"CPU limit {options.cpus} must be above 0.")
@@ -244,15 +271,35 @@ def stop_container(container: Any, timeout: int = 10) -> None:
 
 
 def stream_logs(container: Any, *, tail: int = 200, follow: bool = False) -> Iterator[str]:
+    """The container's log lines, the last ``tail`` of them, then (``follow``) new ones.
+
+    A stop ends every container's log in one of three ways: the daemon closes the stream,
+    answers 409 ("dead or marked for removal") while it removes the container, or 404 once
+    it is gone. All three are the end of the log, not an error: the lines read so far are
+    the log, and the reader (the Deploy panel, ``deployments logs --follow``) just stops.
+    """
+    import docker.errors as de
+    import requests
+    import urllib3
+
     with docker_errors("reading the container's logs"):
-        if not follow:
-            text = container.logs(tail=tail).decode("utf-8", "replace")
-            yield from text.splitlines()
+        try:
+            if not follow:
+                text = container.logs(tail=tail).decode("utf-8", "replace")
+                yield from text.splitlines()
+                return
+            buffer = ""
+            try:
+                for chunk in container.logs(stream=True, follow=True, tail=tail):
+                    buffer += chunk.decode("utf-8", "replace")
+                    *lines, buffer = buffer.split("\n")
+                    yield from lines
+            except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError):
+                pass  # the daemon cut the stream as the container went away
+            if buffer:
+                yield buffer
+        except de.NotFound:
             return
-        buffer = ""
-        for chunk in container.logs(stream=True, follow=True, tail=tail):
-            buffer += chunk.decode("utf-8", "replace")
-            *lines, buffer = buffer.split("\n")
-            yield from lines
-        if buffer:
-            yield buffer
+        except de.APIError as exc:
+            if exc.status_code != 409:
+                raise

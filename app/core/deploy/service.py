@@ -429,10 +429,16 @@ class DeployService:
         return deployment
 
     def logs(self, deployment_id: int, *, tail: int = 200, follow: bool = False) -> Iterator[str]:
+        """The deployment's log lines; a log that ended with a stop ends, it does not fail."""
         dep = self.deployment(deployment_id)
         container = self._container(dep)
         if container is None:
-            raise NotFound(f"The container of deployment {deployment_id} no longer exists.")
+            if dep.status in ACTIVE:  # removed by a stop still under way: its log has ended
+                return iter(())
+            raise NotFound(
+                f"Deployment {deployment_id} is {dep.status}; its container was removed "
+                "with its log."
+            )
         return ctr.stream_logs(container, tail=tail, follow=follow)
 
     def test_request(

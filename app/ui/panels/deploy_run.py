@@ -43,6 +43,7 @@ from app.ui.job_bridge import JobBridge, PanelJobs
 from app.ui.widgets.message_bar import MessageBar
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+ACTIVE = ("starting", "running")  # the deployment states whose log is still being written
 
 
 @dataclass(frozen=True)
@@ -283,9 +284,14 @@ class RunSection(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
+        # The live log follows one active deployment: re-read every 2 s, one read at a time,
+        # and only while that deployment runs; a read that answers after the follower moved
+        # on (another row, a stop) is dropped, so a stop never shows its end as an error.
         self._log_timer = QTimer(self)
         self._log_timer.setInterval(2000)
         self._log_timer.timeout.connect(self._refresh_logs)
+        self._following: int | None = None
+        self._log_read: JobBridge | None = None
 
         self.run_button.clicked.connect(self._on_run_button_clicked)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
@@ -303,6 +309,9 @@ class RunSection(QWidget):
     def show_lists(self, images: Sequence[Any], deployments: Sequence[Any]) -> None:
         self.images_table.show_records(images)
         self.deploy_table.show_records(deployments)
+        dep = self.selected_deployment()
+        if dep is None or dep.id != self._following or dep.status not in ACTIVE:
+            self.stop_logs()
 
     def selected_image(self) -> Any:
         return self.images_table.selected()
@@ -347,7 +356,19 @@ class RunSection(QWidget):
         )
 
     def stop_logs(self) -> None:
+        """Stop following; the lines shown stay (the end of a log is the end)."""
         self._log_timer.stop()
+        self._following = None
+
+    @property
+    def following(self) -> int | None:
+        """The id of the deployment whose log is being followed, if any."""
+        return self._following
+
+    @property
+    def reading_logs(self) -> bool:
+        """A read of the live log is under way (its answer is still to come)."""
+        return self._log_read is not None and not self._log_read.done
 
     # -- slots --------------------------------------------------------------------------------
 
@@ -362,6 +383,8 @@ class RunSection(QWidget):
         if dep is None:
             self._messages.warning("Select a deployment to stop.")
             return
+        if dep.id == self._following:
+            self.stop_logs()  # its log ends with the stop
         self._jobs.start(_stop, self._deploy, dep.id, name="Stop", done=self._on_stopped)
 
     def _on_rollback_button_clicked(self) -> None:
@@ -394,22 +417,28 @@ class RunSection(QWidget):
     def _on_deploy_selection_changed(self, *_: Any) -> None:
         dep = self.selected_deployment()
         self.logs_view.clear()
-        if dep is not None and dep.status in ("starting", "running"):
+        self.stop_logs()
+        if dep is not None and dep.status in ACTIVE:
             match = next((i for i in self.images_model.records() if i.id == dep.image_row_id), None)
             if match is not None and match.example.get("rows"):
                 self.request_edit.setPlainText(json.dumps(match.example["rows"], indent=1))
+            self._following = dep.id
             self._refresh_logs()
             self._log_timer.start()
-        else:
-            self._log_timer.stop()
 
     def _refresh_logs(self) -> None:
-        dep = self.selected_deployment()
-        if dep is None or not self.isVisible():
+        dep_id = self._following
+        if dep_id is None or not self.isVisible():
             return
-        self._jobs.start(_logs, self._deploy, dep.id, name="Logs", done=self._on_logs)
+        if self.reading_logs:
+            return  # the last read has not answered yet (a loaded machine): no pile-up
+        self._log_read = self._jobs.start(
+            _logs, self._deploy, dep_id, name="Logs", done=self._on_logs, deployment=dep_id
+        )
 
     def _on_logs(self, bridge: JobBridge, lines: list[str]) -> None:
+        if bridge.context.get("deployment") != self._following:
+            return  # read for a deployment no longer followed (stopped, or another row)
         self.logs_view.setPlainText("\n".join(lines))
         bar = self.logs_view.verticalScrollBar()
         bar.setValue(bar.maximum())
