@@ -42,7 +42,10 @@ def package(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     with ProgressBar(f"package {args.ref}") as bar:
         sink = log_sink(bar)
         if args.export_context:
+            from app.core.fsutil import check_folder
+
             dest = Path(args.export_context)
+            check_folder(dest)  # a missing parent folder is refused before any download
             exported = deploy.export_context(
                 args.ref,
                 dest,

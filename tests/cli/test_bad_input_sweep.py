@@ -288,13 +288,7 @@ CASES: list[tuple[list[str], int]] = [
 
 #: cases that fail in a module another engineer owns: reported to them, marked xfail and not
 #: run (some do slow work instead of refusing); remove an entry when the owner's fix lands
-KNOWN: dict[str, str] = {
-    "serve iris@1 --port -1": "app/cli/serve.py lets uvicorn's exit 3 through (owner: h4)",
-    "serve iris@1 --port 99999": "app/cli/serve.py serves on another port instead of refusing "
-    "(owner: h4)",
-    "package iris@1 --export-context {root}/MISSING_DIR/ctx": "app/cli/package.py creates the "
-    "missing folder and downloads wheels instead of refusing (owner: h4)",
-}
+KNOWN: dict[str, str] = {}
 
 
 def leaf_commands() -> list[str]:

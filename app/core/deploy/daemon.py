@@ -15,8 +15,10 @@ from typing import Any
 from app.core.errors import Conflict, DockerUnavailable, InvalidInput, ModelDeskError, NotFound
 
 START_HINT = (
-    "Start the Docker daemon (sudo systemctl start docker, or ci/docker-daemon.sh start on a "
-    "machine without one) or point DOCKER_HOST at a running daemon."
+    "Start the Docker daemon (Linux: sudo systemctl start docker, after installing Docker "
+    "Engine, e.g. sudo apt install docker.io; macOS and Windows: start Docker Desktop) or point "
+    "DOCKER_HOST at a running daemon. Without Docker, modeldesk serve NAME@VERSION serves the "
+    "model on this machine."
 )
 DISK_HINT = (
     "Free disk space where Docker keeps its data (docker system df shows what takes it; remove "
