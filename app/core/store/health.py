@@ -18,7 +18,6 @@ from pathlib import Path
 
 from app.core.errors import ModelDeskError, StoreUnavailable
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 #: what SQLite says about a file that is not (or no longer) a whole database
 _DAMAGE = ("file is not a database", "database disk image is malformed", "database corrupt")
 
@@ -37,10 +36,10 @@ def check_database_file(db: Path, artifacts: Path) -> None:
             hint=f"Restore {db.name} from a backup. To start a new store instead, move the "
             f"folder {db.parent} aside (rename it) and start ModelDesk again.",
         )
-    with open(db, "rb") as fh:
-        header = fh.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        raise damaged(db, "it is not an SQLite database")
+    # A foreign or garbled file is caught when SQLite first reads it (``damage_reported``).
+    # It is never opened here: closing a second descriptor of a database file drops every
+    # POSIX lock this process holds on it, so another open store of this process would lose
+    # its locks and meet "disk I/O error" (SQLite's "How To Corrupt" §2.2).
 
 
 def _create(db: Path) -> None:
