@@ -1,7 +1,7 @@
-"""Nothing clipped in the Runs, Tuning, Registry, Deploy and Monitor panels at 1000×650 and
-1400×900 in the real window, on a store with a dataset, a run, a registered champion and a
-study: no label, button or tool button whose size hint exceeds its size (text that may not fit
-is elided with the full text in a tooltip, or wraps)."""
+"""Nothing clipped in any panel at 1000×650 and 1400×900, light and dark, in the real window,
+on a store with a dataset, a run, a registered champion and a study: no label, button or tool
+button whose size hint exceeds its size (text that may not fit is elided with the full text in
+a tooltip, or wraps), and no panel that forces the window to grow."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import time
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar, QWidget
 
-from .conftest import WAIT_MS, wait_idle
+from app.ui.panels import PANEL_KEYS as PANELS
 
-PANELS = ("runs", "tuning", "registry", "deploy", "monitor")
+from .conftest import WAIT_MS, wait_idle
 
 
 def clipped(panel: QWidget) -> list[str]:
@@ -63,9 +63,20 @@ def filled(services):
     return services
 
 
+@pytest.fixture
+def theme_put_back(qapp):
+    """The palette is the application's: later tests get back the one it started with."""
+    yield
+    from app.ui.theme import apply_theme
+
+    apply_theme(qapp, "system")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1000, 650), (1400, 900)], ids=["1000x650", "1400x900"])
-def test_my_panels_fit(qtbot, make_window, filled, size) -> None:
+def test_every_panel_fits(qtbot, make_window, filled, size, theme, theme_put_back) -> None:
     window = make_window()
+    window.set_theme(theme)
     window.resize(*size)
     problems = {}
     for key in PANELS:
