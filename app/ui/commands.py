@@ -62,24 +62,34 @@ def module_defines(module: str, method: str) -> bool:
     """Whether a panel module defines ``method`` on its panel: answers "does this panel have
     the operation?" before the panel is built, from the source, without importing what the
     panel needs (pandas, Optuna, the Docker SDK). A method of a ``…Panel`` or ``…Mixin`` class
-    in a sibling ``<prefix>_*.py`` module counts too; once built, the panel itself is asked."""
-    return method in _panel_methods(module)
+    in a sibling ``<prefix>_*.py`` module counts too; once built, the panel itself is asked.
+    Where there is no source to read (a frozen bundle ships compiled modules only), every
+    operation is taken as present: the tests check each panel has its operations."""
+    methods = _panel_methods(module)
+    return methods is None or method in methods
 
 
 _CLASS_OR_METHOD = re.compile(r"^class (\w+)|^    def (\w+)\(", re.MULTILINE)
 
 
 @cache
-def _panel_methods(module: str) -> frozenset[str]:
+def _panel_methods(module: str) -> frozenset[str] | None:
+    """The methods of the panel classes of ``module`` and its siblings (None: no source)."""
     spec = util.find_spec(module)
-    if spec is None or not spec.origin:
-        return frozenset()
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
     origin = Path(spec.origin)
+    if not origin.is_file():
+        return None
     prefix = origin.stem.removesuffix("_panel")
     found: set[str] = set()
     for path in [origin, *sorted(origin.parent.glob(f"{prefix}_*.py"))]:
         owner = ""
-        for match in _CLASS_OR_METHOD.finditer(path.read_text(encoding="utf-8")):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for match in _CLASS_OR_METHOD.finditer(source):
             if match.group(1):
                 owner = match.group(1)
             elif "Panel" in owner or "Mixin" in owner:

@@ -26,7 +26,7 @@ LINE = re.compile(
 )
 
 CRASH_GROUP = """
-import json, os, signal
+import json, signal, time
 from app.cli import add_common
 
 def register(commands):
@@ -37,8 +37,11 @@ def register(commands):
     p.set_defaults(handler=handle)
 
 def handle(services, args):
-    if args.interrupt:
-        os.kill(os.getpid(), signal.SIGINT)
+    if args.interrupt:  # as Ctrl+C does; raise() targets this thread, and the handler may
+        signal.raise_signal(signal.SIGINT)  # still run a moment later on a loaded machine
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
     with open(args.file) as f:
         return json.load(f), "never"
 """
