@@ -58,8 +58,11 @@ def test_job_slot_cancels_the_old_job_and_drops_its_result(qtbot, qapp) -> None:
             release.wait(WAIT_MS / 1000)
             return "old"
 
-        first = slot.start(slow, name="slow", done=lambda _b, r: results.append(r))
-        second = slot.start(lambda progress: "new", name="fast", done=lambda _b, r: results.append(r))
+        def keep(_bridge, result: str) -> None:
+            results.append(result)
+
+        first = slot.start(slow, name="slow", done=keep)
+        second = slot.start(lambda progress: "new", name="fast", done=keep)
         qtbot.waitUntil(lambda: results == ["new"], timeout=WAIT_MS)
         release.set()
         assert first.job.wait(WAIT_MS / 1000)
