@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -89,6 +90,9 @@ def crash(env: dict[str, str], tmp_path: Path, *extra: str) -> subprocess.Comple
         capture_output=True,
         text=True,
         timeout=120,
+        # as from a terminal: a background job (CI's) inherits SIGINT ignored, and Python then
+        # installs no Ctrl+C handler at all
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
