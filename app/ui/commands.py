@@ -61,20 +61,22 @@ def panel_call_for(run: Any, item: Any) -> PanelCall | None:
 def module_defines(module: str, method: str) -> bool:
     """Whether a panel module defines ``method`` on its panel: answers "does this panel have
     the operation?" before the panel is built, from the source, without importing what the
-    panel needs (pandas, Optuna, the Docker SDK). A method of a ``…Panel`` or ``…Mixin`` class
-    in a sibling ``<prefix>_*.py`` module counts too; once built, the panel itself is asked.
+    panel needs (pandas, Optuna, the Docker SDK). A method of the ``…Panel`` class, or of a
+    class it derives from (a mixin such as ``RunOperations``) in a sibling
+    ``<prefix>_*.py`` module, counts; once built, the panel itself is asked.
     Where there is no source to read (a frozen bundle ships compiled modules only), every
     operation is taken as present: the tests check each panel has its operations."""
     methods = _panel_methods(module)
     return methods is None or method in methods
 
 
-_CLASS_OR_METHOD = re.compile(r"^class (\w+)|^    def (\w+)\(", re.MULTILINE)
+_CLASS_OR_METHOD = re.compile(r"^class (\w+)(?:\(([^)]*)\))?|^    def (\w+)\(", re.MULTILINE)
 
 
 @cache
 def _panel_methods(module: str) -> frozenset[str] | None:
-    """The methods of the panel classes of ``module`` and its siblings (None: no source)."""
+    """The methods of the panel classes of ``module`` and of the classes they derive from in
+    ``module`` and its siblings (None: no source)."""
     spec = util.find_spec(module)
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
@@ -82,7 +84,8 @@ def _panel_methods(module: str) -> frozenset[str] | None:
     if not origin.is_file():
         return None
     prefix = origin.stem.removesuffix("_panel")
-    found: set[str] = set()
+    methods: dict[str, set[str]] = {}
+    bases: dict[str, list[str]] = {}
     for path in [origin, *sorted(origin.parent.glob(f"{prefix}_*.py"))]:
         owner = ""
         try:
@@ -92,8 +95,20 @@ def _panel_methods(module: str) -> frozenset[str] | None:
         for match in _CLASS_OR_METHOD.finditer(source):
             if match.group(1):
                 owner = match.group(1)
-            elif "Panel" in owner or "Mixin" in owner:
-                found.add(match.group(2))
+                methods.setdefault(owner, set())
+                bases[owner] = [b.strip() for b in (match.group(2) or "").split(",")]
+            elif owner:
+                methods[owner].add(match.group(3))
+    todo = [name for name in methods if "Panel" in name or "Mixin" in name]
+    found: set[str] = set()
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in methods:
+            continue
+        seen.add(name)
+        found |= methods[name]
+        todo += bases.get(name, [])
     return frozenset(found)
 
 

@@ -292,6 +292,7 @@ class RunSection(QWidget):
         self._log_timer.timeout.connect(self._refresh_logs)
         self._following: int | None = None
         self._log_read: JobBridge | None = None
+        self._offered = ""  # the example last put in the Test request form
 
         self.run_button.clicked.connect(self._on_run_button_clicked)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
@@ -409,10 +410,19 @@ class RunSection(QWidget):
         self.response_view.setPlainText(json.dumps(answer.body, indent=1, default=str))
         self.tested.emit(answer)
 
+    def offer_example(self, rows: list[dict[str, Any]]) -> None:
+        """Put an image's input example in the Test request form, unless the person has typed
+        rows of their own there (a selection never throws away what they wrote)."""
+        text = self.request_edit.toPlainText().strip()
+        if text and text != self._offered:
+            return
+        self._offered = json.dumps(rows, indent=1)
+        self.request_edit.setPlainText(self._offered)
+
     def _on_images_selection_changed(self, *_: Any) -> None:
         image = self.selected_image()
         if image is not None and image.example.get("rows"):
-            self.request_edit.setPlainText(json.dumps(image.example["rows"], indent=1))
+            self.offer_example(image.example["rows"])
 
     def _on_deploy_selection_changed(self, *_: Any) -> None:
         dep = self.selected_deployment()
@@ -421,7 +431,7 @@ class RunSection(QWidget):
         if dep is not None and dep.status in ACTIVE:
             match = next((i for i in self.images_model.records() if i.id == dep.image_row_id), None)
             if match is not None and match.example.get("rows"):
-                self.request_edit.setPlainText(json.dumps(match.example["rows"], indent=1))
+                self.offer_example(match.example["rows"])
             self._following = dep.id
             self._refresh_logs()
             self._log_timer.start()

@@ -19,7 +19,8 @@ runs the policy; a refusal opens ``ReasonDialog`` with the reasons, and a writte
 forces the move (logged). Import asks, in ``TrustDialog``, to trust each type skops lists.
 
 Parts: ``registry_versions`` (versions table model and view, alias list), ``registry_detail``
-(the tabs), ``registry_lineage`` (the graph), ``registry_dialogs``.
+(the tabs), ``registry_lineage`` (the graph), ``registry_dialogs``, ``registry_aliases`` (alias
+moves under the policy) and ``registry_files`` (export, model card, import).
 
 ``python -m app.ui.panels.registry_panel [--store URL]`` opens the panel alone.
 """
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QModelIndex, QPoint, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -47,17 +47,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import ModelDeskError, PolicyRefused
+from app.core.errors import ModelDeskError
 from app.ui.items import ModelVersionItem
 from app.ui.job_bridge import JobSlot, PanelJobs
+from app.ui.panels.registry_aliases import RegistryAliasesMixin
 from app.ui.panels.registry_detail import CARD_FIELDS, VersionDetail
 from app.ui.panels.registry_dialogs import ReasonDialog, TrustDialog
+from app.ui.panels.registry_files import RegistryFilesMixin
 from app.ui.panels.registry_jobs import (
     call,
     find_version,
     load_detail,
     load_model_versions,
-    move_alias,
 )
 from app.ui.panels.registry_versions import ALIAS_MIME, AliasList, VersionsView
 from app.ui.widgets.error_dialog import show_unexpected_error
@@ -72,7 +73,7 @@ __all__ = ["ALIAS_MIME", "CARD_FIELDS", "RegistryPanel", "build_panel"]
 SEARCH_DELAY_MS = 200
 
 
-class RegistryPanel(QWidget):
+class RegistryPanel(RegistryAliasesMixin, RegistryFilesMixin, QWidget):
     version_selected = Signal(object)
     open_requested = Signal(str, object)  # (panel key, item)
     item_menu_requested = Signal(object, QPoint)  # (ModelVersionItem, global position)
@@ -219,24 +220,6 @@ class RegistryPanel(QWidget):
 
     # -- operations (the window's menus and context menus call these) -------------------------
 
-    def set_alias(self, name: str, version: int) -> None:
-        """Ask which alias to point at ``name@version`` (champion, challenger or any), then
-        move it under the promotion policy (a refusal asks for a reason)."""
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle(f"Set alias of {name}@{version}")
-        dialog.setLabelText(f"Alias to point at {name}@{version}:")
-        dialog.setComboBoxItems(["champion", "challenger"])
-        dialog.setComboBoxEditable(True)
-        dialog.textValueSelected.connect(
-            lambda alias: alias.strip() and self.request_alias(alias.strip(), version, name=name)
-        )
-        self.alias_dialog = dialog
-        dialog.open()
-
-    def promote(self, name: str, version: int) -> None:
-        """Make ``name@version`` the champion (the policy decides; a refusal asks why)."""
-        self.request_alias("champion", int(version), name=name)
-
     def show_card(self, name: str, version: int) -> None:
         self.show_version(f"{name}@{version}")
         self._show_card_tab()
@@ -246,12 +229,6 @@ class RegistryPanel(QWidget):
             page = self.detail.widget(index)
             if page is self.card or page.isAncestorOf(self.card):
                 self.detail.setCurrentIndex(index)
-
-    def export_model(self, name: str, version: int, path: str | None = None) -> None:
-        self._export("skops", path, ref=f"{name}@{version}")
-
-    def import_model(self, path: str | None = None) -> None:
-        self._choose_import(path)
 
     def show_version(self, ref: object) -> None:
         """Show the version ``ref`` names (``"name@3"``, ``"name@alias"``, a version id):
@@ -278,36 +255,6 @@ class RegistryPanel(QWidget):
 
     def current_model(self) -> str | None:
         return self._model
-
-    def request_alias(
-        self,
-        alias: str,
-        version: int,
-        *,
-        force: bool = False,
-        reason: str = "",
-        name: str | None = None,
-    ) -> None:
-        """Move ``alias`` of ``name`` (default: the current model) to ``version`` (the policy
-        decides)."""
-        name = name or self._model
-        if name is None:
-            return
-        bridge = self._jobs.start(
-            move_alias,
-            self._registry,
-            name,
-            alias,
-            version,
-            force,
-            reason,
-            name=f"Move {alias}",
-            done=lambda _b, moved: self._on_alias_moved(moved, alias),
-        )
-        bridge.failed.disconnect()
-        bridge.failed.connect(
-            lambda error, tb: self._on_alias_failed(error, tb, alias, version, name)
-        )
 
     SPLITTER_KEY = "registry_panel/splitter"
 
@@ -462,39 +409,6 @@ class RegistryPanel(QWidget):
         if item is not None:
             self.item_activated.emit(item)
 
-    def _on_versions_alias_dropped(self, alias: str, version: int) -> None:
-        self.request_alias(alias, version)
-
-    def _on_alias_button_clicked(self) -> None:
-        chosen = self.selected_versions()
-        alias = self.alias_box.currentText().strip()
-        if len(chosen) == 1 and alias:
-            self.request_alias(alias, chosen[0])
-
-    def _on_alias_moved(self, moved: Any, alias: str) -> None:
-        self.messages.info(f"{moved.model_name}@{alias} now points at version {moved.version}.")
-        self.registry_changed.emit()
-        self.refresh()
-
-    def _on_alias_failed(
-        self, error: BaseException, tb: str, alias: str, version: int, name: str
-    ) -> None:
-        if not isinstance(error, PolicyRefused):
-            self._on_error(error, tb)
-            return
-        dialog = ReasonDialog(str(error), self)
-        dialog.accepted.connect(
-            lambda: self.request_alias(
-                alias,
-                version,
-                force=True,
-                reason=dialog.reason.toPlainText().strip(),
-                name=name,
-            )
-        )
-        self.reason_dialog = dialog
-        dialog.open()
-
     def _set_status(self, action: str) -> None:
         ref = self._chosen_ref()
         if ref is None:
@@ -527,84 +441,6 @@ class RegistryPanel(QWidget):
         )
 
     # -- files -------------------------------------------------------------------------------
-
-    def _export(self, fmt: str, path: str | None = None, *, ref: str | None = None) -> None:
-        ref = ref or self._chosen_ref()
-        if ref is None:
-            return
-        if path is None:
-            suffix = "onnx" if fmt == "onnx" else "skops"
-            path, _ = QFileDialog.getSaveFileName(
-                self, f"Export {ref}", f"{ref.replace('@', '-')}.{suffix}"
-            )
-            if not path:
-                return
-        self._jobs.start(
-            lambda progress: self._registry.export(ref, path, format=fmt),
-            name=f"Export {ref}",
-            done=lambda _b, result: self._on_exported(result),
-        )
-
-    def _on_exported(self, result: dict[str, Any]) -> None:
-        self.last_export = result
-        self.messages.info(f"Wrote {result['path']}.")
-
-    def _save_card(self, path: str | None = None) -> None:
-        ref = self._chosen_ref()
-        if ref is None:
-            return
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self,
-                "Save model card",
-                f"{ref.replace('@', '-')}.html",
-                "HTML (*.html);;Markdown (*.md)",
-            )
-            if not path:
-                return
-
-        def write(progress: Any) -> str:
-            from pathlib import Path
-
-            html = path.lower().endswith((".html", ".htm"))
-            text = self._registry.card_html(ref) if html else self._registry.card_markdown(ref)
-            Path(path).write_text(text, encoding="utf-8")
-            return path
-
-        self._jobs.start(
-            write, name="Save card", done=lambda _b, p: self.messages.info(f"Wrote {p}.")
-        )
-
-    def _choose_import(self, path: str | None = None) -> None:
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Import a model file", "", "skops (*.skops)"
-            )
-            if not path:
-                return
-        self._jobs.start(
-            call,
-            self._registry.inspect_file,
-            path,
-            name="Inspect model file",
-            done=lambda _b, info: self._on_inspected(info),
-        )
-
-    def _on_inspected(self, info: dict[str, Any]) -> None:
-        dialog = TrustDialog(info["path"], info["untrusted_types"], self)
-        dialog.name.setText(self._model or "")
-        path = info["path"]
-        dialog.accepted.connect(
-            lambda: self._jobs.start(
-                lambda progress: self._registry.import_file(
-                    path, dialog.name.text().strip(), trust=dialog.trusted()
-                ),
-                name="Import model",
-                done=lambda _b, v: (self.messages.info(f"Imported as {v.ref}."), self.refresh()),
-            )
-        )
-        self.trust_dialog = dialog
-        dialog.open()
 
     # -- errors ------------------------------------------------------------------------------
 
