@@ -14,7 +14,6 @@ alone), and the containers and images the test made are removed at the end.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.ui.items import DeploymentItem, ModelVersionItem
-from tests.deploy.conftest import base_image, docker_or_fail, wheel_cache
+from tests.deploy.conftest import base_image, docker_or_fail, tear_down, wheel_cache
 
 from .conftest import wait_idle
 from .journey_driver import (
@@ -51,15 +50,7 @@ def docker_window(qtbot, make_window, monkeypatch) -> Iterator:
     monkeypatch.setenv("MODELDESK_WHEEL_CACHE", str(wheel_cache()))
     window = make_window()
     yield window
-    deploy = window.services.deployments
-    for active in deploy.deployments(active_only=True):
-        with contextlib.suppress(Exception):
-            deploy.stop(active.id)
-    with contextlib.suppress(Exception):
-        client = deploy.client()
-        for image in deploy.images(include_failed=False):
-            with contextlib.suppress(Exception):
-                client.images.remove(image.image_id, force=True)
+    tear_down(window.services.deployments)
 
 
 def test_the_journey_on_docker_ends_at_a_monitored_deployment(
