@@ -375,3 +375,99 @@ def test_an_emptied_log_is_caught(backend_services) -> None:
     db.run("DELETE FROM audit_log")
     report = services.registry.audit_verify()
     assert not report.ok and "emptied or rewritten from its first entry" in report.reason
+
+
+# -- wiping the log and its anchors (SQLite: one copy beside the file, one in the config) ----
+
+
+def _wipe(services) -> None:
+    _tamper(services, "DELETE FROM audit_log")
+
+
+@pytest.mark.parametrize("removed", ["none", "beside", "config", "both"])
+def test_a_wiped_log_is_caught_whichever_anchors_are_removed(services, removed) -> None:
+    _fill(services, 3)
+    beside, mine = _anchors(services)
+    for path in {"none": [], "beside": [beside], "config": [mine], "both": [beside, mine]}[removed]:
+        path.unlink()
+    _wipe(services)
+    report = services.registry.audit_verify()
+    assert not report.ok
+    if removed == "both":  # nothing outside is left: the store's own record says it was anchored
+        assert "missing" in report.reason and "wiped" in report.reason
+    else:
+        assert "emptied or rewritten from its first entry" in report.reason
+    _fill(services, 1)  # a later write does not quietly anchor the wiped log
+    assert not services.registry.audit_verify().ok
+
+
+@pytest.mark.parametrize("removed", ["beside", "config"])
+def test_losing_one_copy_of_the_anchor_is_reported_until_reanchored(services, removed) -> None:
+    from app.cli import main
+
+    _fill(services, 3)
+    beside, mine = _anchors(services)
+    lost = beside if removed == "beside" else mine
+    lost.unlink()
+    report = services.registry.audit_verify()
+    assert not report.ok and "copy of the log's anchor is missing" in report.reason
+    assert str(lost) in report.reason and "--reanchor" in report.reason
+    assert main(["audit", "verify", "--reanchor", "--store", services.store.url]) == 0
+    assert lost.exists() and services.registry.audit_verify().ok
+
+
+def test_removing_the_store_identity_is_reported(services) -> None:
+    _fill(services, 2)
+    conn = sqlite3.connect(services.store.db_path)
+    conn.execute("DELETE FROM store_info WHERE key = 'store_id'")
+    conn.commit()
+    conn.close()
+    report = services.registry.audit_verify()
+    assert not report.ok and "identity" in report.reason
+
+
+def test_a_new_store_is_not_anchored_and_verifies_empty(services) -> None:
+    with services.store.session() as s:
+        assert audit.store_id(s) and audit.anchored_at(s) is None
+    assert services.registry.audit_verify().ok
+    _fill(services, 1)
+    with services.store.session() as s:
+        assert audit.anchored_at(s) is not None
+
+
+def test_a_copy_of_the_store_elsewhere_keeps_its_own_anchor(services, tmp_path) -> None:
+    """Same store id, another place: the copy's config anchor is its own, so writing to one
+    never makes the other look truncated."""
+    import shutil
+
+    from app.bootstrap import build_services
+
+    _fill(services, 3)
+    url, folder = services.store.url, services.store.db_path.parent
+    services.close()
+    shutil.copytree(folder, tmp_path / "copy")
+    copy = build_services(f"sqlite:///{tmp_path / 'copy' / 'modeldesk.db'}")
+    try:
+        assert "missing" in copy.registry.audit_verify().reason  # its config copy: not yet
+        copy.registry.audit_reanchor()
+        _fill(copy, 4)
+        assert copy.registry.audit_verify().ok
+    finally:
+        copy.close()
+    original = build_services(url)
+    try:
+        assert original.registry.audit_verify().ok
+    finally:
+        original.close()
+
+
+def test_an_anchor_written_before_stores_had_an_id_is_still_read(services) -> None:
+    """The config folder's copy was keyed by the store's place alone before migration 0011."""
+    _fill(services, 3)
+    mine = _anchors(services)[1]
+    with services.store.session() as s:
+        legacy = audit._legacy_config_anchor(s)
+    mine.rename(legacy)
+    assert services.registry.audit_verify().ok
+    _truncate_last(services, 1)
+    assert "truncated" in services.registry.audit_verify().reason

@@ -36,6 +36,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.registry.entities import AuditEntry, AuditReport
+from app.core.store.models import StoreInfoRow
 from app.core.store.models_registry import AuditRow
 
 GENESIS = "0" * 64
@@ -120,17 +121,44 @@ def audit_key() -> bytes:
     return key
 
 
-def anchor_paths(s: Session) -> list[Path]:
-    """Where the anchor is kept: beside an SQLite file (it travels with the store) and in
-    the user's config folder, one per store (so removing the one beside the file is caught).
-    A server database has only the second: each machine anchors what it saw."""
-    from app.core.paths import sqlite_path, user_config_dir
+def store_id(s: Session) -> str | None:
+    """The store's identity, made once at creation (or by migration 0011)."""
+    return s.scalar(select(StoreInfoRow.value).where(StoreInfoRow.key == "store_id"))
+
+
+def anchored_at(s: Session) -> str | None:
+    """When the store's audit log was first anchored (None: never, or that record is gone)."""
+    return s.scalar(select(StoreInfoRow.value).where(StoreInfoRow.key == "audit_anchored"))
+
+
+def _identity(s: Session) -> tuple[Path | None, str]:
+    from app.core.paths import sqlite_path
 
     url = s.get_bind().engine.url
     db = sqlite_path(url.render_as_string(hide_password=False))
-    identity = str(db.resolve()) if db is not None else url.render_as_string(hide_password=True)
-    mine = user_config_dir() / "audit-anchors" / hashlib.sha256(identity.encode()).hexdigest()[:20]
+    return db, str(db.resolve()) if db is not None else url.render_as_string(hide_password=True)
+
+
+def _config_anchor(identity: str) -> Path:
+    from app.core.paths import user_config_dir
+
+    return user_config_dir() / "audit-anchors" / hashlib.sha256(identity.encode()).hexdigest()[:20]
+
+
+def anchor_paths(s: Session) -> list[Path]:
+    """Where the anchor is kept: beside an SQLite file (it travels with the store) and in
+    the user's config folder, keyed by the store's id and place (so removing the one beside
+    the file, or emptying the log with it, is caught, and a copy of the store elsewhere has
+    its own). A server database has only the second: each machine anchors what it saw."""
+    db, identity = _identity(s)
+    sid = store_id(s)
+    mine = _config_anchor(f"{sid}|{identity}" if sid else identity)
     return [db.with_name(db.name + ".audit-anchor"), mine] if db is not None else [mine]
+
+
+def _legacy_config_anchor(s: Session) -> Path:
+    """The config folder's copy as ModelDesk wrote it before stores had an id (by place)."""
+    return _config_anchor(_identity(s)[1])
 
 
 @dataclass(frozen=True)
@@ -194,16 +222,24 @@ def _first_hash(s: Session) -> str:
     return s.scalar(select(AuditRow.entry_hash).order_by(AuditRow.id).limit(1)) or GENESIS
 
 
-def _furthest(paths: list[Path], key: bytes, first_hash: str) -> tuple[Anchor | None, str | None]:
+def _furthest(
+    paths: list[Path], key: bytes, first_hash: str, legacy: Path | None = None
+) -> tuple[Anchor | None, str | None]:
     """The anchor of this chain that saw it longest, or the reason one cannot be trusted.
 
-    The copy beside an SQLite file travels with it, so one naming another chain means the
-    log was emptied or rewritten from its first entry; the config folder's copy may be an
-    earlier store's at the same path, and is then ignored (for a server database, whose only
-    copy it is, unless the log is now empty).
+    Every copy in ``paths`` is this store's (the one beside the file travels with it, the
+    config folder's is keyed by the store's id), so one naming another chain means the log
+    was emptied or rewritten from its first entry; on a server database a copy that named
+    another chain may be an earlier database's at the same URL, unless the log is now empty.
+    ``legacy``, the config folder's copy from before stores had an id, is read only where
+    the keyed one is missing, and ignored when it names another chain (an earlier store
+    at the same path).
     """
     best = None
-    for i, path in enumerate(paths):
+    candidates = [(path, True) for path in paths]
+    if legacy is not None and len(paths) > 1 and not paths[1].exists():
+        candidates.append((legacy, False))
+    for path, keyed in candidates:
         try:
             found = read_anchor(path, key)
         except _BadAnchor as exc:
@@ -211,8 +247,7 @@ def _furthest(paths: list[Path], key: bytes, first_hash: str) -> tuple[Anchor | 
         if found is None:
             continue
         if found.first_hash != first_hash:
-            # beside the file; or a server database's log that is now empty
-            if (i == 0 and len(paths) > 1) or (len(paths) == 1 and first_hash == GENESIS):
+            if keyed and (len(paths) > 1 or first_hash == GENESIS):
                 return None, (
                     f"The log no longer starts with the entry its anchor {path} records: it "
                     "was emptied or rewritten from its first entry"
@@ -223,7 +258,9 @@ def _furthest(paths: list[Path], key: bytes, first_hash: str) -> tuple[Anchor | 
     return best, None
 
 
-def _advance(paths: list[Path], new: Anchor, key: bytes, first_legacy: int | None) -> None:
+def _advance(
+    paths: list[Path], new: Anchor, key: bytes, first_legacy: int | None, legacy_copy: Path
+) -> None:
     """Move every anchor forward to ``new`` unless another writer moved it further.
 
     With no anchor of this chain anywhere, one is written only when ``first_legacy`` says
@@ -232,7 +269,7 @@ def _advance(paths: list[Path], new: Anchor, key: bytes, first_legacy: int | Non
     from filelock import FileLock
 
     with FileLock(str(paths[0]) + ".lock", timeout=30):
-        best, problem = _furthest(paths, key, new.first_hash)
+        best, problem = _furthest(paths, key, new.first_hash, legacy_copy)
         if problem:
             return  # an edited anchor is evidence: leave it for verify to report
         if best is None:
@@ -303,31 +340,42 @@ def append(
     s.flush()
     count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
     first = digest if prev == GENESIS else _first_hash(s)
-    _anchor_after_commit(s, Anchor(count, row.id, digest, 0, first))
+    was_anchored = anchored_at(s) is not None
+    _mark_anchored(s, at)
+    _anchor_after_commit(s, Anchor(count, row.id, digest, 0, first), was_anchored)
     return to_entry(row)
 
 
-def _anchor_after_commit(s: Session, head: Anchor) -> None:
+def _mark_anchored(s: Session, at: str) -> None:
+    """Record in the store, once, that its log is anchored from now on: should the log be
+    emptied and every anchor removed, ``verify`` still knows there was one to find."""
+    if anchored_at(s) is None:
+        s.add(StoreInfoRow(key="audit_anchored", value=at))
+        s.flush()
+
+
+def _anchor_after_commit(s: Session, head: Anchor, was_anchored: bool) -> None:
     """Arrange for the anchors to follow ``head`` once (and only if) the transaction commits.
 
     A store's first anchor is written when the log was empty or held only entries of an
     older ModelDesk (their plain hashes are accepted up to that point, once). When signed
     entries exist but no anchor of an SQLite store does, none is made: someone may have
     removed them to hide a truncation, and ``verify`` says so until ``reanchor`` is run on
-    purpose. (A server database's anchor is per machine: a machine that never saw the log
-    anchors it at its first write.)
+    purpose; nor when the store records that it was anchored before (``was_anchored``) and
+    none is left, even with the log emptied. (A server database's anchor is per machine: a
+    machine that never saw the log anchors it at its first write.)
     """
-    paths = anchor_paths(s)
+    paths, legacy_copy = anchor_paths(s), _legacy_config_anchor(s)
     if "audit_first_legacy" not in s.info:
         first: int | None = None
-        best, problem = _furthest(paths, audit_key(), head.first_hash)
+        best, problem = _furthest(paths, audit_key(), head.first_hash, legacy_copy)
         if best is None and problem is None:
             previous = _previous_id(s, head.head_id)
             legacy = _legacy_prefix_end(s) if previous else 0
-            if legacy == previous or len(paths) == 1:
+            if len(paths) == 1 or (legacy == previous and not was_anchored):
                 first = legacy
         s.info["audit_first_legacy"] = first
-    s.info["audit_head"] = (paths, head)
+    s.info["audit_head"] = (paths, legacy_copy, head)
     if not event.contains(s, "after_commit", _after_commit):
         event.listen(s, "after_commit", _after_commit)
 
@@ -343,9 +391,9 @@ def _after_commit(s: Session) -> None:
     first = s.info.pop("audit_first_legacy", None)
     if head_info is None:
         return
-    paths, head = head_info
+    paths, legacy_copy, head = head_info
     try:
-        _advance(paths, head, audit_key(), first)
+        _advance(paths, head, audit_key(), first, legacy_copy)
     except Exception as exc:  # the entry is committed; a lagging anchor only lags
         logging.getLogger(__name__).warning("Could not update the audit anchor: %s", exc)
 
@@ -363,11 +411,12 @@ def reanchor(s: Session) -> Anchor:
     count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
     paths = anchor_paths(s)
     first = _first_hash(s)
-    best, problem = _furthest(paths, key, first)
+    best, problem = _furthest(paths, key, first, _legacy_config_anchor(s))
     legacy = best.legacy_until if best is not None and not problem else _legacy_prefix_end(s)
     anchor = Anchor(count, head[0] if head else 0, head[1] if head else GENESIS, legacy, first)
     for path in paths:
         write_anchor(path, anchor, key)
+    _mark_anchored(s, datetime.now(UTC).isoformat(timespec="microseconds"))
     return anchor
 
 
@@ -410,8 +459,14 @@ def verify(s: Session, *, anchored: bool = True) -> AuditReport:
     alone (before ``reanchor``).
     """
     key = audit_key()
-    paths = anchor_paths(s)
-    anchor, problem = _furthest(paths, key, _first_hash(s)) if anchored else (None, None)
+    paths, legacy_copy = anchor_paths(s), _legacy_config_anchor(s)
+    if anchored and store_id(s) is None:
+        return AuditReport(
+            0, 0, "The store's identity (its store_id in store_info) was removed, so its "
+            "anchor in the config folder cannot be found. The log's length cannot be vouched for."
+        )  # fmt: skip
+    found = _furthest(paths, key, _first_hash(s), legacy_copy) if anchored else (None, None)
+    anchor, problem = found
     if problem:
         return AuditReport(0, 0, f"{problem}. The log's length cannot be vouched for.")
     legacy_until = anchor.legacy_until if anchor else None
@@ -466,11 +521,25 @@ def verify(s: Session, *, anchored: bool = True) -> AuditReport:
             f"The log was rewritten: entry {anchor.head_id} is not the entry its anchor "
             f"outside the database records as entry number {anchor.entries}.",
         )
-    if anchored and anchor is None and signed_seen and len(paths) > 1:
+    if anchored and anchor is None and len(paths) > 1:
+        since = anchored_at(s)
+        if signed_seen or since:
+            return AuditReport(
+                count,
+                last_id,
+                f"The log's anchor ({paths[0]}, and its copy in the config folder) is missing"
+                + (f", though the log was anchored on {since[:10]}" if since else "")
+                + (", so removed last entries cannot be detected." if count else
+                   ", and the log is empty: it may have been wiped."),
+            )  # fmt: skip
+    lost = [p for p in paths if not p.exists()] if anchored and anchor is not None else []
+    if lost and not (lost == paths[1:] and legacy_copy.exists()):
+        kept = [str(p) for p in paths if p not in lost]
         return AuditReport(
             count,
             last_id,
-            f"The log's anchor ({paths[0]}) is missing, so removed last entries cannot be "
-            "detected.",
+            f"A copy of the log's anchor is missing ({', '.join(map(str, lost))}); the log "
+            f"matches the other ({', '.join(kept)}). If you moved the store or removed it on "
+            "purpose, `modeldesk audit verify --reanchor` writes it again.",
         )
     return AuditReport(count)
