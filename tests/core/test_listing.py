@@ -9,7 +9,7 @@ must give the same dictionaries, so the fast path cannot drift from the services
 from __future__ import annotations
 
 import sqlite3
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from app.bootstrap import _any_stale
 from app.core.store import listing
 from app.core.store.lite import EngineReader
 from app.core.store.lite import open_reader as _open_reader
+from tests.registry.conftest import postgres_database
 
 
 def open_reader(url: str):
@@ -29,30 +30,18 @@ def filled(request, tmp_path: Path):
     """Services on a store with datasets, runs (some values missing, one deleted) and models."""
     from app.bootstrap import build_services
 
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
-    else:
-        from sqlalchemy import create_engine, make_url, text
-
-        server = request.getfixturevalue("postgres_url")
-        name = f"md_listing_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-    services = build_services(url, artifacts_dir=tmp_path / "artifacts")
-    _fill(services, tmp_path)
-    yield services, url
-    services.close()
-    if drop:
-        drop()
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
+        else:
+            server = request.getfixturevalue("postgres_url")
+            url = stack.enter_context(postgres_database(server, "md_listing"))
+        services = build_services(url, artifacts_dir=tmp_path / "artifacts")
+        try:
+            _fill(services, tmp_path)
+            yield services, url
+        finally:
+            services.close()
 
 
 def _fill(services, tmp_path: Path) -> None:

@@ -5,10 +5,12 @@ entry, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import ExitStack
 
 import pytest
 
 from app.core.registry import audit
+from tests.registry.conftest import postgres_database
 
 
 def _fill(services, n: int = 5) -> None:
@@ -131,33 +133,18 @@ class Backend:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_services(request, tmp_path):
     """Services on a fresh SQLite file or a fresh PostgreSQL database of the test server."""
+
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
+        else:
+            server = request.getfixturevalue("postgres_url")
+            url = stack.enter_context(postgres_database(server, "md_audit"))
+        yield from _backend_services(url, tmp_path)
+
+
+def _backend_services(url: str, tmp_path):
     from app.bootstrap import build_services
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
-        drop = None
-    else:
-        import uuid
-
-        from sqlalchemy import create_engine, make_url, text
-
-        server = request.getfixturevalue("postgres_url")
-        name = f"md_audit_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                    ),
-                    {"n": name},
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
 
     services = build_services(url, artifacts_dir=tmp_path / "artifacts")
     _fill(services, 6)
@@ -166,8 +153,6 @@ def backend_services(request, tmp_path):
     yield services, backend, url
     backend.engine.dispose()
     services.close()
-    if drop:
-        drop()
 
 
 def test_dropped_triggers_are_recreated_on_open(backend_services) -> None:
@@ -247,7 +232,7 @@ def test_later_entries_by_this_key_move_the_anchor(backend_services) -> None:
     assert services.registry.audit_verify().ok
     with services.store.session() as s:
         paths = audit.anchor_paths(s)
-        anchor, problem = audit._furthest(paths, audit.audit_key(), db.rows()[0][7])
+        anchor, problem = audit.furthest(paths, audit.audit_key(), db.rows()[0][7])
     assert problem is None and anchor.entries == 8 and anchor.head_id == db.rows()[-1][0]
 
 
@@ -466,7 +451,7 @@ def test_an_anchor_written_before_stores_had_an_id_is_still_read(services) -> No
     _fill(services, 3)
     mine = _anchors(services)[1]
     with services.store.session() as s:
-        legacy = audit._legacy_config_anchor(s)
+        legacy = audit.legacy_config_anchor(s)
     mine.rename(legacy)
     assert services.registry.audit_verify().ok
     _truncate_last(services, 1)
