@@ -91,7 +91,10 @@ def open_reader(url: str, any_stale: StaleCheck) -> SqliteReader | None:
     db = sqlite_path(url)
     if db is None or "?" in url or not db.is_file() or db.stat().st_size == 0:
         return None  # a server, a URL with options, a new or emptied file: the full open
-    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    except sqlite3.Error:
+        return None  # e.g. an unreadable file: the full open says what is wrong, in words
     try:
         ready = _needs_nothing(conn, artifacts_dir_for(url), any_stale)
     except sqlite3.DatabaseError as exc:
