@@ -9,7 +9,6 @@ must give the same dictionaries, so the fast path cannot drift from the services
 from __future__ import annotations
 
 import sqlite3
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from app.bootstrap import _any_stale
 from app.core.store import listing
 from app.core.store.lite import EngineReader
 from app.core.store.lite import open_reader as _open_reader
-from tests.registry.conftest import postgres_database
+from tests.registry.conftest import backend_url
 
 
 def open_reader(url: str):
@@ -30,12 +29,7 @@ def filled(request, tmp_path: Path):
     """Services on a store with datasets, runs (some values missing, one deleted) and models."""
     from app.bootstrap import build_services
 
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
-        else:
-            server = request.getfixturevalue("postgres_url")
-            url = stack.enter_context(postgres_database(server, "md_listing"))
+    with backend_url(request, tmp_path, "md_listing") as url:
         services = build_services(url, artifacts_dir=tmp_path / "artifacts")
         try:
             _fill(services, tmp_path)

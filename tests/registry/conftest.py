@@ -30,6 +30,16 @@ def postgres_database(server: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def backend_url(request: pytest.FixtureRequest, tmp_path, prefix: str) -> Iterator[str]:
+    """A new store's URL for a test parametrized over "sqlite" and "postgresql"."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store' / 'md.db'}"
+        return
+    with postgres_database(request.getfixturevalue("postgres_url"), prefix) as url:
+        yield url
+
+
 def numeric_table(n: int = 120, seed: int = 0, shift: float = 0.0):
     """Numbers only, so the fitted pipeline is one skl2onnx can convert."""
     import pyarrow as pa

@@ -5,12 +5,11 @@ entry, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
-from contextlib import ExitStack
 
 import pytest
 
 from app.core.registry import audit
-from tests.registry.conftest import postgres_database
+from tests.registry.conftest import backend_url
 
 
 def _fill(services, n: int = 5) -> None:
@@ -133,13 +132,7 @@ class Backend:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_services(request, tmp_path):
     """Services on a fresh SQLite file or a fresh PostgreSQL database of the test server."""
-
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
-        else:
-            server = request.getfixturevalue("postgres_url")
-            url = stack.enter_context(postgres_database(server, "md_audit"))
+    with backend_url(request, tmp_path, "md_audit") as url:
         yield from _backend_services(url, tmp_path)
 
 
