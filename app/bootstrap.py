@@ -6,23 +6,27 @@ it names, which keeps tests independent and lets one process open two stores if 
 Only the store, its artifact folder and tracking are opened up front (tracking because the
 repair of runs whose worker died belongs to every start); every other service is built, and
 its module imported, on first use, so ``modeldesk runs list`` never imports training,
-profiling or dataset code.
+profiling or dataset code. The commands that only list go further: ``open_read_services``
+reads the store through the stdlib ``sqlite3`` driver when opening it would change nothing
+(``app.core.store.lite``), so they import neither SQLAlchemy nor the ORM.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.core.artifacts import ArtifactStore
 from app.core.paths import resolve_store_url
-from app.core.store import Store
-from app.core.tracking import TrackingService
 
 if TYPE_CHECKING:
+    from app.core.artifacts import ArtifactStore
     from app.core.datasets import DatasetService
     from app.core.profiling import ProfileService
+    from app.core.store import Store
+    from app.core.store.lite import Reader, SqliteReader
+    from app.core.tracking import TrackingService
     from app.core.training.service import TrainingService
 
 
@@ -37,6 +41,13 @@ class Services:
     def __repr__(self) -> str:
         built = [k for k in self.__dict__ if k not in ("store", "artifacts", "tracking")]
         return f"Services({self.store.url_for_display}, built={built})"
+
+    @cached_property
+    def reader(self) -> Reader:
+        """The list commands' SQL (``app.core.store.listing``) through this open store."""
+        from app.core.store.lite import EngineReader
+
+        return EngineReader(self.store)
 
     @cached_property
     def datasets(self) -> DatasetService:
@@ -110,8 +121,44 @@ class Services:
         self.store.dispose()
 
 
+class ReadServices:
+    """What a list command needs from a store that needs nothing done at open: a reader."""
+
+    def __init__(self, reader: SqliteReader) -> None:
+        self.reader = reader
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def open_read_services(store_url: str | None = None) -> ReadServices | None:
+    """A stdlib reader on the store when opening it fully would change nothing, else None
+    (then ``build_services``: migrate, restore the guard, repair, and read through it)."""
+    from app.core.store.lite import open_reader
+
+    reader = open_reader(resolve_store_url(store_url), _any_stale)
+    return None if reader is None else ReadServices(reader)
+
+
+def _any_stale(running: list[tuple[str, datetime]]) -> bool:
+    """Whether ``TrackingService.fail_stale`` would fail one of these (owner, beat) runs."""
+    import time
+
+    from app.core.tracking.liveness import HEARTBEAT_TIMEOUT, stale_reason
+
+    now = time.time()
+    return any(
+        stale_reason(owner, now - beat.timestamp(), HEARTBEAT_TIMEOUT) is not None
+        for owner, beat in running
+    )
+
+
 def build_services(store_url: str | None = None, *, artifacts_dir: Path | None = None) -> Services:
     """Open (and migrate) the store, clear what crashed writers left, and wire the services."""
+    from app.core.artifacts import ArtifactStore
+    from app.core.store import Store
+    from app.core.tracking import TrackingService
+
     store = Store(resolve_store_url(store_url), artifacts_dir=artifacts_dir)
     artifacts = ArtifactStore(store)
     artifacts.recover()

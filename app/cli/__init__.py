@@ -9,7 +9,10 @@ one ``error:`` line naming it and the log file that holds its traceback (``last_
 
 Each command group is a module in this package exposing ``register(subparsers)``, which adds
 its parsers and sets ``handler=`` on each; a handler takes ``(services, args)`` and returns
-``(json_payload, human_text)``. Adding a group is one line in ``GROUPS``.
+``(json_payload, human_text)``. Adding a group is one line in ``GROUPS``. A command that only
+reads the store also sets ``reads_only=`` (a test of its arguments): when it says yes, the
+handler gets ``ReadServices`` (a stdlib ``sqlite3`` reader, no SQLAlchemy) whenever the store
+needs nothing done at open, and must use only ``services.reader``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from app.core.errors import ModelDeskError
 
@@ -44,6 +48,12 @@ GROUPS = {
     "retrain": "app.cli.retrain",
     "predict": "app.cli.predict",
 }
+
+
+class AlreadyReported(ModelDeskError):
+    """An error whose ``error:`` line the part that met it has printed already (the model
+    server refusing a bundle): exit 1, the message only in ``--json``'s error object, so the
+    person reads one line, not two."""
 
 
 class VersionAction(argparse.Action):
@@ -118,9 +128,13 @@ def _run(argv: list[str]) -> int:
         return EXIT_OK
     args = build_command_parser([argv[0]]).parse_args(argv)
     try:
-        from app.bootstrap import build_services
+        from app.bootstrap import build_services, open_read_services
 
-        services = build_services(args.store)
+        services: Any = None
+        if getattr(args, "reads_only", None) and args.reads_only(args):
+            services = open_read_services(args.store)
+        if services is None:
+            services = build_services(args.store)
         try:
             payload, text = args.handler(services, args)
         finally:
@@ -146,5 +160,6 @@ def fail(exc: ModelDeskError, as_json: bool) -> int:
             from app.cli.last_resort import quiet_broken_pipe
 
             quiet_broken_pipe()
-    print(f"error: {exc}", file=sys.stderr)
+    if not isinstance(exc, AlreadyReported):
+        print(f"error: {exc}", file=sys.stderr)
     return exc.exit_code

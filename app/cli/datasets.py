@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
     p = sub.add_parser("list", help="list datasets")
     p.add_argument("--deleted", action="store_true", help="include deleted datasets")
     add_common(p)
-    p.set_defaults(handler=list_)
+    p.set_defaults(handler=list_, reads_only=lambda _: True)
 
     p = sub.add_parser("show", help="show a dataset version's schema")
     p.add_argument("ref", metavar="NAME[@VERSION]")
@@ -90,22 +90,12 @@ def add(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    datasets = services.datasets.list(include_deleted=args.deleted)
-    payload = [
-        {
-            "name": d.name,
-            "versions": len(d.versions),
-            "latest": d.latest.version if d.versions else None,
-            "rows": d.latest.rows if d.versions else 0,
-            "cols": d.latest.cols if d.versions else 0,
-            "deleted": d.deleted,
-            "created_at": d.created_at.isoformat(),
-        }
-        for d in datasets
-    ]
-    if not datasets:
+    from app.core.store import listing
+
+    payload = listing.datasets(services.reader, include_deleted=args.deleted)
+    if not payload:
         return payload, "No datasets yet. Add one with: modeldesk datasets add FILE"
-    width = max(len(d.name) for d in datasets)
+    width = max(len(d["name"]) for d in payload)
     lines = [f"{'NAME':<{width}}  VERSIONS  ROWS        COLS"]
     for item in payload:
         mark = "  (deleted)" if item["deleted"] else ""

@@ -28,7 +28,7 @@ def register(commands: Any) -> None:
     p.add_argument("name", nargs="?", metavar="NAME", help="list this model's versions")
     p.add_argument("--search", default="", metavar="TEXT")
     add_common(p)
-    p.set_defaults(handler=list_)
+    p.set_defaults(handler=list_, reads_only=lambda a: not a.name)
 
     p = sub.add_parser("show", help="one version: signature, metrics, aliases, lineage")
     p.add_argument("ref", metavar="NAME[@V|@ALIAS]")
@@ -185,17 +185,19 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
             )
         text = _table(["VERSION", "STATUS", "ALIASES", "METRIC", "RUN", "CREATED"], rows)
         return {"name": args.name, "versions": [v.to_dict() for v in versions]}, text
-    models = services.registry.list_models(args.search)
-    payload = {"models": [m.to_dict() for m in models]}
+    from app.core.store import listing
+
+    models = listing.models(services.reader, args.search)
+    payload = {"models": models}
     if not models:
         return payload, "No models match." if args.search else "No models registered yet."
     rows = [
         [
-            m.name,
-            str(m.versions),
-            _fmt(m.latest_version),
-            ", ".join(f"{a}={n}" for a, n in m.aliases.items()) or "-",
-            f"{m.updated_at:%Y-%m-%d %H:%M}",
+            m["name"],
+            str(m["versions"]),
+            _fmt(m["latest_version"]),
+            ", ".join(f"{a}={n}" for a, n in m["aliases"].items()) or "-",
+            m["updated_at"][:16].replace("T", " "),
         ]
         for m in models
     ]

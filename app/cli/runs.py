@@ -35,7 +35,7 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--deleted", action="store_true", help="include deleted runs")
     add_common(p)
-    p.set_defaults(handler=list_)
+    p.set_defaults(handler=list_, reads_only=lambda a: not a.filter)
 
     p = sub.add_parser("show", help="everything about one run")
     p.add_argument("run_id", type=int, metavar="ID")
@@ -78,9 +78,9 @@ def register(commands: Any) -> None:
 
 
 def _sort_key(sort: str) -> str:
-    from app.core.tracking.query import ATTRIBUTES
+    from app.core.store.listing import RUN_ATTRIBUTES
 
-    if sort.startswith(("metrics.", "params.")) or sort in ATTRIBUTES:
+    if sort.startswith(("metrics.", "params.")) or sort in RUN_ATTRIBUTES:
         return sort
     return f"metrics.{sort}"  # a bare metric name, "cv.accuracy" included
 
@@ -112,25 +112,29 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _check_keys(keys: list[str], params: list[str], metrics: list[str], what: str) -> None:
     """Refuse a metric or parameter no run has (a typo would sort by nothing, silently)."""
-    from app.core.tracking.query import ATTRIBUTES
+    from app.core.store.listing import RUN_ATTRIBUTES
 
     for key in keys:
         kind, _, name = key.partition(".")
-        if key in ATTRIBUTES or name in {"metrics": metrics, "params": params}.get(kind, ()):
+        if key in RUN_ATTRIBUTES or name in {"metrics": metrics, "params": params}.get(kind, ()):
             continue
         main = [m for m in metrics if not m.startswith("cv.") and not m.endswith("_std")]
         raise InvalidInput(
             f"No run has a {'parameter' if kind == 'params' else 'metric'} '{name}' to {what}.",
             hint=f"Use a metric ({_some(main)}), params.NAME ({_some(params)}) or a run "
-            f"attribute ({', '.join(ATTRIBUTES)}).",
+            f"attribute ({', '.join(RUN_ATTRIBUTES)}).",
         )
 
 
 def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    """Without ``--filter`` the SQL of ``app.core.store.listing`` (no SQLAlchemy on a ready
+    SQLite store); a filter is compiled by ``tracking.query`` and searched by the service."""
+    from app.core.store import listing
+
     if args.limit < 0:
         raise InvalidInput(f"--limit must be 0 (all runs) or more; got {args.limit}.")
     sort = _sort_key(args.sort)
-    param_keys, metric_keys = services.tracking.keys()
+    param_keys, metric_keys = listing.run_keys(services.reader)
     if args.columns:
         columns = [_sort_key(c.strip()) for c in args.columns.split(",") if c.strip()]
     else:
@@ -140,34 +144,38 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         _check_keys(columns, param_keys, metric_keys, "show")
     if sort.startswith(("metrics.", "params.")) and sort not in columns:
         columns.insert(0, sort)
-    page = services.tracking.search(
-        filter=args.filter,
-        sort=sort,
-        descending=not args.asc,
-        limit=args.limit or None,
-        columns=columns,
-        include_deleted=args.deleted,
-    )
-    payload = {"total": page.total, "runs": [r.to_dict() for r in page.runs]}
-    if not page.runs:
-        return payload, "No runs match." if page.total == 0 and args.filter else "No runs yet."
+    query = {
+        "sort": sort,
+        "descending": not args.asc,
+        "limit": args.limit or None,
+        "columns": columns,
+        "include_deleted": args.deleted,
+    }
+    if args.filter:
+        page = services.tracking.search(filter=args.filter, **query)
+        total, runs = page.total, [r.to_dict() for r in page.runs]
+    else:
+        total, runs = listing.runs_page(services.reader, **query)
+    payload = {"total": total, "runs": runs}
+    if not runs:
+        return payload, "No runs match." if total == 0 and args.filter else "No runs yet."
     header = ["ID", "STATUS", "ESTIMATOR", "TARGET", "STARTED"] + [
         c.partition(".")[2] for c in columns
     ]
     rows = [
         [
-            str(r.id) + (" (deleted)" if r.deleted else ""),
-            r.status,
-            r.estimator or "-",
-            r.target or "-",
-            f"{r.started_at:%Y-%m-%d %H:%M}",
-            *(_fmt(r.values.get(c)) for c in columns),
+            str(r["id"]) + (" (deleted)" if r["deleted"] else ""),
+            r["status"],
+            r["estimator"] or "-",
+            r["target"] or "-",
+            r["started_at"][:16].replace("T", " "),
+            *(_fmt(r.get(c)) for c in columns),
         ]
-        for r in page.runs
+        for r in runs
     ]
     text = _table(header, rows)
-    if page.total > len(page.runs):
-        text += f"\n({len(page.runs)} of {page.total} runs; --limit 0 shows all)"
+    if total > len(runs):
+        text += f"\n({len(runs)} of {total} runs; --limit 0 shows all)"
     return payload, text
 
 

@@ -88,8 +88,10 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
         url = f"http://{args.host}:{args.port}"
         print(f"Serving {label} at {url} (Ctrl+C to stop).", file=sys.stderr, flush=True)
         code = run_server(options, sock)
-    if code != 0:
-        raise InvalidInput(f"The server for {label} did not start (see the message above).")
+    if code != 0:  # the server printed its one ``error:`` line (a refused bundle, a bad port)
+        from app.cli import AlreadyReported
+
+        raise AlreadyReported(f"The server for {label} did not start.")
     return {"served": label, "url": url, "stopped": True}, ""
 
 

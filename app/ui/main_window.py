@@ -77,8 +77,6 @@ OPEN_FILTER = (
 SHUTDOWN_WAIT = 5.0  # seconds the window waits for cancelled jobs when it closes
 RECONCILE_DELAY_MS = 2000  # deployments are checked against the daemon after start-up
 
-ITEM_KINDS = (DatasetItem, RunItem, StudyItem, TrialItem, ModelVersionItem, DeploymentItem)
-
 PanelFactory = Callable[[Services, JobRunner, CurrentContext], QWidget]
 
 
@@ -260,7 +258,7 @@ class MainWindow(QMainWindow):
         self.show_panel(key)
         if ref is None:
             return
-        if isinstance(ref, ITEM_KINDS):
+        if isinstance(ref, Item):  # the union of every kind (app.ui.items)
             self.panels[key].open_item(ref)
 
     def current_panel(self) -> str:

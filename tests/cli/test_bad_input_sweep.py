@@ -169,6 +169,13 @@ CASES: list[tuple[list[str], int]] = [
     (["runs", "list", "--filter", "nosuch = 1"], 1),
     (["runs", "list", "--limit", "-1"], 1),
     (["runs", "list", "--columns", "bogus"], 1),
+    # the list commands' stdlib read path (no --filter): the same refusals as the services'
+    (["runs", "list", "--columns", "params.nosuch,metrics.accuracy"], 1),
+    (["runs", "list", "--sort", "params.nosuch", "--asc", "--limit", "0"], 1),
+    (["runs", "list", "--sort", "metrics.", "--deleted"], 1),
+    (["runs", "list", "--limit", "x"], USAGE),
+    (["models", "list", "--search"], USAGE),
+    (["datasets", "list", "--deleted", "x"], USAGE),
     (["runs", "show", "999"], 1),
     (["runs", "show", "abc"], USAGE),
     (["runs", "compare", "999", "998"], 1),
@@ -427,6 +434,13 @@ def test_any_filter_text(capsys, world, text) -> None:
 @given(text=TEXT)
 def test_any_sort_key(capsys, world, text) -> None:
     check(*invoke(capsys, ["runs", "list", "--sort", text], world["store"]), {0, 1, USAGE})
+
+
+@SETTINGS
+@given(columns=TEXT, search=TEXT)
+def test_any_columns_and_model_search_on_the_stdlib_read_path(capsys, world, columns, search):
+    check(*invoke(capsys, ["runs", "list", "--columns", columns], world["store"]), {0, 1, USAGE})
+    check(*invoke(capsys, ["models", "list", "--search", search], world["store"]), {0, 1, USAGE})
 
 
 NOT_A_NUMBER = TEXT.filter(lambda t: not t.strip().lstrip("+-").replace(".", "", 1).isdigit())

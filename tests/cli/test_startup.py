@@ -3,7 +3,8 @@
 Each command runs in a fresh interpreter on a store holding a dataset, a run and a model;
 what it imported is read from ``sys.modules`` when it ends. The heavy libraries are the ones
 that cost start-up time (scikit-learn alone is most of a second); none of them may load for
-a list. The figures themselves are ``benchmarks/cli_startup.py``'s.
+a list, nor SQLAlchemy and the ORM on an SQLite store that needs nothing done at open (the
+stdlib read path, ``app.core.store.lite``). The figures are ``benchmarks/cli_startup.py``'s.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ REPO = Path(app.__file__).resolve().parents[1]
 HEAVY = (
     "sklearn", "scipy", "pandas", "numpy", "pyarrow", "optuna", "matplotlib", "docker",
     "skops", "alembic", "PySide6", "fastapi", "uvicorn", "onnx", "skl2onnx", "tqdm",
+    "sqlalchemy", "psutil", "filelock", "app.core.store.models", "app.core.tracking.service",
+    "app.core.artifacts", "app.core.registry", "app.core.datasets",
 )  # fmt: skip
 LAUNCH = """
 import json, sys
 import app.cli
 code = app.cli.main(sys.argv[1:])
-heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(HEAVY)))
+names = set(sys.modules) | {m.split(".")[0] for m in sys.modules}
+heavy = sorted(names & set(json.loads(HEAVY)))
 print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
 """
 
@@ -70,6 +74,37 @@ def test_listing_imports_no_heavy_library(filled_store, group, as_json) -> None:
         listed = json.loads(stdout)
         assert len(listed["runs"] if group == "runs" else listed) == 1  # it read the store
     assert heavy == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs", "list", "--filter", "status = 'finished'"],
+        ["models", "list", "m"],
+    ],
+)
+def test_a_list_the_read_path_does_not_cover_takes_the_services(filled_store, argv) -> None:
+    code, heavy, stdout = imports_of(*argv, "--store", filled_store, "--json")
+    assert code == 0
+    assert "sqlalchemy" in heavy
+    listed = json.loads(stdout)
+    assert len(listed["runs"] if argv[0] == "runs" else listed["versions"]) == 1
+
+
+def test_a_store_that_needs_work_at_open_is_opened_fully(filled_store) -> None:
+    """A dropped guard trigger: the list opens the store the full way, which puts it back."""
+    import sqlite3
+
+    from app.core.paths import sqlite_path
+
+    con = sqlite3.connect(sqlite_path(filled_store))
+    con.execute("DROP TRIGGER audit_log_no_update")
+    con.close()
+    code, heavy, stdout = imports_of("datasets", "list", "--store", filled_store, "--json")
+    assert (code, len(json.loads(stdout))) == (0, 1)
+    assert "sqlalchemy" in heavy
+    code, heavy, _ = imports_of("datasets", "list", "--store", filled_store, "--json")
+    assert (code, heavy) == (0, [])
 
 
 def test_version_does_not_even_import_the_store() -> None:

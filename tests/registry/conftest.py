@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
 from app.core.training import TrainRequest
+
+
+@contextmanager
+def postgres_database(server: str, prefix: str) -> Iterator[str]:
+    """The URL of a new database of its own on the test server, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def backend_url(request: pytest.FixtureRequest, tmp_path, prefix: str) -> Iterator[str]:
+    """A new store's URL for a test parametrized over "sqlite" and "postgresql"."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store' / 'md.db'}"
+        return
+    with postgres_database(request.getfixturevalue("postgres_url"), prefix) as url:
+        yield url
 
 
 def numeric_table(n: int = 120, seed: int = 0, shift: float = 0.0):

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from app.core.registry import audit
+from tests.registry.conftest import backend_url
 
 
 def _fill(services, n: int = 5) -> None:
@@ -131,33 +132,12 @@ class Backend:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_services(request, tmp_path):
     """Services on a fresh SQLite file or a fresh PostgreSQL database of the test server."""
+    with backend_url(request, tmp_path, "md_audit") as url:
+        yield from _backend_services(url, tmp_path)
+
+
+def _backend_services(url: str, tmp_path):
     from app.bootstrap import build_services
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'md.db'}"
-        drop = None
-    else:
-        import uuid
-
-        from sqlalchemy import create_engine, make_url, text
-
-        server = request.getfixturevalue("postgres_url")
-        name = f"md_audit_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                    ),
-                    {"n": name},
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
 
     services = build_services(url, artifacts_dir=tmp_path / "artifacts")
     _fill(services, 6)
@@ -166,8 +146,6 @@ def backend_services(request, tmp_path):
     yield services, backend, url
     backend.engine.dispose()
     services.close()
-    if drop:
-        drop()
 
 
 def test_dropped_triggers_are_recreated_on_open(backend_services) -> None:
@@ -247,7 +225,7 @@ def test_later_entries_by_this_key_move_the_anchor(backend_services) -> None:
     assert services.registry.audit_verify().ok
     with services.store.session() as s:
         paths = audit.anchor_paths(s)
-        anchor, problem = audit._furthest(paths, audit.audit_key(), db.rows()[0][7])
+        anchor, problem = audit.furthest(paths, audit.audit_key(), db.rows()[0][7])
     assert problem is None and anchor.entries == 8 and anchor.head_id == db.rows()[-1][0]
 
 
@@ -375,3 +353,99 @@ def test_an_emptied_log_is_caught(backend_services) -> None:
     db.run("DELETE FROM audit_log")
     report = services.registry.audit_verify()
     assert not report.ok and "emptied or rewritten from its first entry" in report.reason
+
+
+# -- wiping the log and its anchors (SQLite: one copy beside the file, one in the config) ----
+
+
+def _wipe(services) -> None:
+    _tamper(services, "DELETE FROM audit_log")
+
+
+@pytest.mark.parametrize("removed", ["none", "beside", "config", "both"])
+def test_a_wiped_log_is_caught_whichever_anchors_are_removed(services, removed) -> None:
+    _fill(services, 3)
+    beside, mine = _anchors(services)
+    for path in {"none": [], "beside": [beside], "config": [mine], "both": [beside, mine]}[removed]:
+        path.unlink()
+    _wipe(services)
+    report = services.registry.audit_verify()
+    assert not report.ok
+    if removed == "both":  # nothing outside is left: the store's own record says it was anchored
+        assert "missing" in report.reason and "wiped" in report.reason
+    else:
+        assert "emptied or rewritten from its first entry" in report.reason
+    _fill(services, 1)  # a later write does not quietly anchor the wiped log
+    assert not services.registry.audit_verify().ok
+
+
+@pytest.mark.parametrize("removed", ["beside", "config"])
+def test_losing_one_copy_of_the_anchor_is_reported_until_reanchored(services, removed) -> None:
+    from app.cli import main
+
+    _fill(services, 3)
+    beside, mine = _anchors(services)
+    lost = beside if removed == "beside" else mine
+    lost.unlink()
+    report = services.registry.audit_verify()
+    assert not report.ok and "copy of the log's anchor is missing" in report.reason
+    assert str(lost) in report.reason and "--reanchor" in report.reason
+    assert main(["audit", "verify", "--reanchor", "--store", services.store.url]) == 0
+    assert lost.exists() and services.registry.audit_verify().ok
+
+
+def test_removing_the_store_identity_is_reported(services) -> None:
+    _fill(services, 2)
+    conn = sqlite3.connect(services.store.db_path)
+    conn.execute("DELETE FROM store_info WHERE key = 'store_id'")
+    conn.commit()
+    conn.close()
+    report = services.registry.audit_verify()
+    assert not report.ok and "identity" in report.reason
+
+
+def test_a_new_store_is_not_anchored_and_verifies_empty(services) -> None:
+    with services.store.session() as s:
+        assert audit.store_id(s) and audit.anchored_at(s) is None
+    assert services.registry.audit_verify().ok
+    _fill(services, 1)
+    with services.store.session() as s:
+        assert audit.anchored_at(s) is not None
+
+
+def test_a_copy_of_the_store_elsewhere_keeps_its_own_anchor(services, tmp_path) -> None:
+    """Same store id, another place: the copy's config anchor is its own, so writing to one
+    never makes the other look truncated."""
+    import shutil
+
+    from app.bootstrap import build_services
+
+    _fill(services, 3)
+    url, folder = services.store.url, services.store.db_path.parent
+    services.close()
+    shutil.copytree(folder, tmp_path / "copy")
+    copy = build_services(f"sqlite:///{tmp_path / 'copy' / 'modeldesk.db'}")
+    try:
+        assert "missing" in copy.registry.audit_verify().reason  # its config copy: not yet
+        copy.registry.audit_reanchor()
+        _fill(copy, 4)
+        assert copy.registry.audit_verify().ok
+    finally:
+        copy.close()
+    original = build_services(url)
+    try:
+        assert original.registry.audit_verify().ok
+    finally:
+        original.close()
+
+
+def test_an_anchor_written_before_stores_had_an_id_is_still_read(services) -> None:
+    """The config folder's copy was keyed by the store's place alone before migration 0011."""
+    _fill(services, 3)
+    mine = _anchors(services)[1]
+    with services.store.session() as s:
+        legacy = audit.legacy_config_anchor(s)
+    mine.rename(legacy)
+    assert services.registry.audit_verify().ok
+    _truncate_last(services, 1)
+    assert "truncated" in services.registry.audit_verify().reason

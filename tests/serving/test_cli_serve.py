@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -134,3 +135,29 @@ def test_a_public_host_without_a_token_warns(services, store_url, small_csv, tmp
         assert "--token" in warning[0]
     finally:
         assert server.stop(timeout=60) == 0, server.stderr()
+
+
+def test_a_refused_bundle_is_one_error_line(services, store_url, small_csv, monkeypatch, capsys):
+    """The server names why it refuses the bundle; the CLI adds no second ``error:`` line."""
+    import app.core.bundle as bundle
+    from app.cli import main
+    from app.serving.model_loader import MODEL_FILE
+
+    run, _ = _train(services, small_csv)
+    written = bundle.bundle_from_run
+
+    def damaged_on_disk(*args, **kwargs):  # the real bundle, then one byte of it flipped
+        result = written(*args, **kwargs)
+        model = Path(args[3]) / MODEL_FILE
+        data = bytearray(model.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        model.write_bytes(bytes(data))
+        return result
+
+    monkeypatch.setattr(bundle, "bundle_from_run", damaged_on_disk)
+    capsys.readouterr()
+    code = main(["serve", "--run", str(run.id), "--port", str(free_port()), "--store", store_url])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, err
+    assert "Traceback" not in err

@@ -11,7 +11,10 @@ database but not the key could still do is caught by ``verify``:
 - a removed entry breaks the link of the next one;
 - removed *last* entries leave a chain that links: the **anchor**, a file outside the
   database holding the count and head of the chain under the same key (beside an SQLite
-  file; in the config folder for a server database), says how long the log was.
+  file and in the config folder; only the latter for a server database), says how long the
+  log was (``app.core.registry.audit_anchor``);
+- an emptied log, with one copy of the anchor or both removed, is caught by the other copy
+  or by the store's own record that it was anchored; a lost copy is reported too.
 
 Entries written before the key existed (older ModelDesk) carry a plain SHA-256; they are
 accepted only up to the id the anchor recorded when it was first written. ``prev_hash`` is
@@ -25,30 +28,34 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from app.core.registry.audit_anchor import (  # noqa: F401  (re-exported)
+    GENESIS,
+    KEY_FILE_ENV,
+    Anchor,
+    advance,
+    anchor_paths,
+    anchored_at,
+    audit_key,
+    canonical,
+    furthest,
+    key_path,
+    legacy_config_anchor,
+    mark_anchored,
+    store_id,
+    write_anchor,
+)
 from app.core.registry.entities import AuditEntry, AuditReport
 from app.core.store.models_registry import AuditRow
 
-GENESIS = "0" * 64
 #: an arbitrary constant key for PostgreSQL's transaction-scoped advisory lock
 _PG_LOCK_KEY = 61_2024
-#: a shared key file for a team store (every member's ModelDesk must sign with the same key)
-KEY_FILE_ENV = "MODELDESK_AUDIT_KEY_FILE"
-_KEYS: dict[Path, bytes] = {}
-
-
-def canonical(value: Any) -> str:
-    """The one JSON text of ``value`` that is hashed: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _message(prev_hash: str, at: str, actor: str, action: str, subject: str, details: str) -> bytes:
@@ -75,177 +82,8 @@ def entry_hash(
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-# -- the key and the anchor, outside the database ------------------------------------------
-
-
-def key_path() -> Path:
-    from app.core.paths import user_config_dir
-
-    explicit = os.environ.get(KEY_FILE_ENV)
-    return Path(explicit) if explicit else user_config_dir() / "audit.key"
-
-
-def audit_key() -> bytes:
-    """This user's audit key, created (readable by the user alone) on first use."""
-    path = key_path()
-    if path in _KEYS:
-        return _KEYS[path]
-    from app.core.errors import StoreUnavailable
-
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it a moment ago: read theirs
-            else:
-                with os.fdopen(fd, "w", encoding="ascii") as fh:
-                    fh.write(secrets.token_hex(32) + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-        raw = path.read_text(encoding="ascii").strip()
-        key = bytes.fromhex(raw)
-    except (OSError, ValueError) as exc:
-        raise StoreUnavailable(
-            f"The audit key {path} cannot be read or created ({exc}).",
-            hint=f"Check the folder's permissions, or point {KEY_FILE_ENV} at a key file.",
-        ) from exc
-    if len(key) < 16:
-        raise StoreUnavailable(
-            f"The audit key {path} is too short to be a key.",
-            hint="Restore it from a backup; without it the audit log cannot be verified.",
-        )
-    _KEYS[path] = key
-    return key
-
-
-def anchor_paths(s: Session) -> list[Path]:
-    """Where the anchor is kept: beside an SQLite file (it travels with the store) and in
-    the user's config folder, one per store (so removing the one beside the file is caught).
-    A server database has only the second: each machine anchors what it saw."""
-    from app.core.paths import sqlite_path, user_config_dir
-
-    url = s.get_bind().engine.url
-    db = sqlite_path(url.render_as_string(hide_password=False))
-    identity = str(db.resolve()) if db is not None else url.render_as_string(hide_password=True)
-    mine = user_config_dir() / "audit-anchors" / hashlib.sha256(identity.encode()).hexdigest()[:20]
-    return [db.with_name(db.name + ".audit-anchor"), mine] if db is not None else [mine]
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """How long the chain was when last seen, and to which id plain hashes were allowed.
-
-    ``first_hash`` (the first entry's hash) names the chain: an anchor in the config folder
-    left by an earlier store at the same path (one moved aside to start afresh) is not this
-    chain's and is ignored, then replaced.
-    """
-
-    entries: int
-    head_id: int
-    head_hash: str
-    legacy_until: int
-    first_hash: str
-
-    def _fields(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def mac(self, key: bytes) -> str:
-        return hmac.new(key, canonical(self._fields()).encode(), hashlib.sha256).hexdigest()
-
-    def to_json(self, key: bytes) -> str:
-        return json.dumps({**self._fields(), "mac": self.mac(key)}, indent=1) + "\n"
-
-
-class _BadAnchor(Exception):
-    pass
-
-
-def read_anchor(path: Path, key: bytes) -> Anchor | None:
-    """The anchor at ``path``; None when there is none; ``_BadAnchor`` when it was edited."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        anchor = Anchor(
-            int(data["entries"]),
-            int(data["head_id"]),
-            str(data["head_hash"]),
-            int(data["legacy_until"]),
-            str(data["first_hash"]),
-        )
-        mac = str(data["mac"])
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise _BadAnchor(f"it cannot be read ({exc})") from exc
-    if not hmac.compare_digest(mac, anchor.mac(key)):
-        raise _BadAnchor("its content does not match its MAC under this user's audit key")
-    return anchor
-
-
-def write_anchor(path: Path, anchor: Anchor, key: bytes) -> None:
-    from app.core.errors import StoreUnavailable
-    from app.core.fsutil import write_atomically
-
-    write_atomically(path, anchor.to_json(key), make_parents=True, error=StoreUnavailable)
-
-
 def _first_hash(s: Session) -> str:
     return s.scalar(select(AuditRow.entry_hash).order_by(AuditRow.id).limit(1)) or GENESIS
-
-
-def _furthest(paths: list[Path], key: bytes, first_hash: str) -> tuple[Anchor | None, str | None]:
-    """The anchor of this chain that saw it longest, or the reason one cannot be trusted.
-
-    The copy beside an SQLite file travels with it, so one naming another chain means the
-    log was emptied or rewritten from its first entry; the config folder's copy may be an
-    earlier store's at the same path, and is then ignored (for a server database, whose only
-    copy it is, unless the log is now empty).
-    """
-    best = None
-    for i, path in enumerate(paths):
-        try:
-            found = read_anchor(path, key)
-        except _BadAnchor as exc:
-            return None, f"The audit anchor {path} was changed or damaged: {exc}"
-        if found is None:
-            continue
-        if found.first_hash != first_hash:
-            # beside the file; or a server database's log that is now empty
-            if (i == 0 and len(paths) > 1) or (len(paths) == 1 and first_hash == GENESIS):
-                return None, (
-                    f"The log no longer starts with the entry its anchor {path} records: it "
-                    "was emptied or rewritten from its first entry"
-                )
-            continue
-        if best is None or found.head_id > best.head_id:
-            best = found
-    return best, None
-
-
-def _advance(paths: list[Path], new: Anchor, key: bytes, first_legacy: int | None) -> None:
-    """Move every anchor forward to ``new`` unless another writer moved it further.
-
-    With no anchor of this chain anywhere, one is written only when ``first_legacy`` says
-    it may be (see ``_anchor_after_commit``).
-    """
-    from filelock import FileLock
-
-    with FileLock(str(paths[0]) + ".lock", timeout=30):
-        best, problem = _furthest(paths, key, new.first_hash)
-        if problem:
-            return  # an edited anchor is evidence: leave it for verify to report
-        if best is None:
-            if first_legacy is None:
-                return
-            legacy = first_legacy
-        else:
-            legacy = best.legacy_until
-            if best.head_id >= new.head_id:
-                new = best
-        anchor = Anchor(new.entries, new.head_id, new.head_hash, legacy, new.first_hash)
-        for path in paths:
-            write_anchor(path, anchor, key)
 
 
 def _legacy_prefix_end(s: Session) -> int:
@@ -303,31 +141,34 @@ def append(
     s.flush()
     count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
     first = digest if prev == GENESIS else _first_hash(s)
-    _anchor_after_commit(s, Anchor(count, row.id, digest, 0, first))
+    was_anchored = anchored_at(s) is not None
+    mark_anchored(s, at)
+    _anchor_after_commit(s, Anchor(count, row.id, digest, 0, first), was_anchored)
     return to_entry(row)
 
 
-def _anchor_after_commit(s: Session, head: Anchor) -> None:
+def _anchor_after_commit(s: Session, head: Anchor, was_anchored: bool) -> None:
     """Arrange for the anchors to follow ``head`` once (and only if) the transaction commits.
 
     A store's first anchor is written when the log was empty or held only entries of an
     older ModelDesk (their plain hashes are accepted up to that point, once). When signed
     entries exist but no anchor of an SQLite store does, none is made: someone may have
     removed them to hide a truncation, and ``verify`` says so until ``reanchor`` is run on
-    purpose. (A server database's anchor is per machine: a machine that never saw the log
-    anchors it at its first write.)
+    purpose; nor when the store records that it was anchored before (``was_anchored``) and
+    none is left, even with the log emptied. (A server database's anchor is per machine: a
+    machine that never saw the log anchors it at its first write.)
     """
-    paths = anchor_paths(s)
+    paths, legacy_copy = anchor_paths(s), legacy_config_anchor(s)
     if "audit_first_legacy" not in s.info:
         first: int | None = None
-        best, problem = _furthest(paths, audit_key(), head.first_hash)
+        best, problem = furthest(paths, audit_key(), head.first_hash, legacy_copy)
         if best is None and problem is None:
             previous = _previous_id(s, head.head_id)
             legacy = _legacy_prefix_end(s) if previous else 0
-            if legacy == previous or len(paths) == 1:
+            if len(paths) == 1 or (legacy == previous and not was_anchored):
                 first = legacy
         s.info["audit_first_legacy"] = first
-    s.info["audit_head"] = (paths, head)
+    s.info["audit_head"] = (paths, legacy_copy, head)
     if not event.contains(s, "after_commit", _after_commit):
         event.listen(s, "after_commit", _after_commit)
 
@@ -343,9 +184,9 @@ def _after_commit(s: Session) -> None:
     first = s.info.pop("audit_first_legacy", None)
     if head_info is None:
         return
-    paths, head = head_info
+    paths, legacy_copy, head = head_info
     try:
-        _advance(paths, head, audit_key(), first)
+        advance(paths, head, audit_key(), first, legacy_copy)
     except Exception as exc:  # the entry is committed; a lagging anchor only lags
         logging.getLogger(__name__).warning("Could not update the audit anchor: %s", exc)
 
@@ -363,11 +204,12 @@ def reanchor(s: Session) -> Anchor:
     count = s.scalar(select(func.count()).select_from(AuditRow)) or 0
     paths = anchor_paths(s)
     first = _first_hash(s)
-    best, problem = _furthest(paths, key, first)
+    best, problem = furthest(paths, key, first, legacy_config_anchor(s))
     legacy = best.legacy_until if best is not None and not problem else _legacy_prefix_end(s)
     anchor = Anchor(count, head[0] if head else 0, head[1] if head else GENESIS, legacy, first)
     for path in paths:
         write_anchor(path, anchor, key)
+    mark_anchored(s, datetime.now(UTC).isoformat(timespec="microseconds"))
     return anchor
 
 
@@ -410,8 +252,14 @@ def verify(s: Session, *, anchored: bool = True) -> AuditReport:
     alone (before ``reanchor``).
     """
     key = audit_key()
-    paths = anchor_paths(s)
-    anchor, problem = _furthest(paths, key, _first_hash(s)) if anchored else (None, None)
+    paths, legacy_copy = anchor_paths(s), legacy_config_anchor(s)
+    if anchored and store_id(s) is None:
+        return AuditReport(
+            0, 0, "The store's identity (its store_id in store_info) was removed, so its "
+            "anchor in the config folder cannot be found. The log's length cannot be vouched for."
+        )  # fmt: skip
+    found = furthest(paths, key, _first_hash(s), legacy_copy) if anchored else (None, None)
+    anchor, problem = found
     if problem:
         return AuditReport(0, 0, f"{problem}. The log's length cannot be vouched for.")
     legacy_until = anchor.legacy_until if anchor else None
@@ -466,11 +314,25 @@ def verify(s: Session, *, anchored: bool = True) -> AuditReport:
             f"The log was rewritten: entry {anchor.head_id} is not the entry its anchor "
             f"outside the database records as entry number {anchor.entries}.",
         )
-    if anchored and anchor is None and signed_seen and len(paths) > 1:
+    if anchored and anchor is None and len(paths) > 1:
+        since = anchored_at(s)
+        if signed_seen or since:
+            return AuditReport(
+                count,
+                last_id,
+                f"The log's anchor ({paths[0]}, and its copy in the config folder) is missing"
+                + (f", though the log was anchored on {since[:10]}" if since else "")
+                + (", so removed last entries cannot be detected." if count else
+                   ", and the log is empty: it may have been wiped."),
+            )  # fmt: skip
+    lost = [p for p in paths if not p.exists()] if anchored and anchor is not None else []
+    if lost and not (lost == paths[1:] and legacy_copy.exists()):
+        kept = [str(p) for p in paths if p not in lost]
         return AuditReport(
             count,
             last_id,
-            f"The log's anchor ({paths[0]}) is missing, so removed last entries cannot be "
-            "detected.",
+            f"A copy of the log's anchor is missing ({', '.join(map(str, lost))}); the log "
+            f"matches the other ({', '.join(kept)}). If you moved the store or removed it on "
+            "purpose, `modeldesk audit verify --reanchor` writes it again.",
         )
     return AuditReport(count)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +28,10 @@ from app.core.paths import artifacts_dir_for, sqlite_path
 from app.core.store import read_only
 from app.core.store.guards import ensure_append_only
 from app.core.store.health import check_database_file, damage_reported, store_error
+from app.core.store.revision import HEAD_REVISION, VERSION_TABLE
 
-VERSION_TABLE = "modeldesk_alembic_version"
-#: The newest migration this code knows. A test checks it equals Alembic's head.
-HEAD_REVISION = "0010"
+__all__ = ["HEAD_REVISION", "VERSION_TABLE", "Store"]
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 _LOCKED_RETRIES = 8
@@ -257,6 +258,10 @@ class Store:
             conn.execute(
                 text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:head)"),
                 {"head": HEAD_REVISION},
+            )
+            conn.execute(  # the identity the audit anchor in the config folder is keyed by
+                text("INSERT INTO store_info (key, value) VALUES ('store_id', :id)"),
+                {"id": uuid.uuid4().hex},
             )
 
     # -- display ---------------------------------------------------------------------------

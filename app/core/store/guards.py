@@ -9,10 +9,10 @@ they were gone; the triggers make the next accident impossible again.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ def ensure_append_only(engine: Engine) -> list[str]:
     alone, and a database that refuses the change (read-only) is logged, not fatal: the
     hash chain still catches edits.
     """
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     dialect = engine.dialect.name
     wanted = {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRES_TRIGGERS}.get(dialect)
     if not wanted:

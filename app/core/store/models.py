@@ -218,6 +218,18 @@ class RunArtifactRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
 
+class StoreInfoRow(Base):
+    """Facts about the store itself: ``store_id`` (made once, at creation or by migration
+    0011; the audit anchor in the user's config folder is keyed by it) and ``audit_anchored``
+    (when the audit log was first anchored, so an emptied log with every anchor gone is
+    still caught)."""
+
+    __tablename__ = "store_info"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 # Each later area keeps its rows in a module of its own; importing them here puts every table
 # in ``Base.metadata``, which the migration test compares with the migrated schema.
 from app.core.store import (  # noqa: E402

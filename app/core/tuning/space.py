@@ -273,10 +273,6 @@ def with_estimator(edits: Iterable[SpaceEdit], estimators: list[str]) -> list[Sp
     return out
 
 
-def optuna_name(estimator: str, param: str, multi: bool) -> str:
-    return f"{estimator}.{param}" if multi else param
-
-
 def sample(trial: Any, space: Space, task: str) -> tuple[str, dict[str, Any]]:
     """(estimator, its parameters) for one trial: the fixed values plus the sampled ones."""
     names = list(space)

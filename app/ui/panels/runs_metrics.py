@@ -32,10 +32,6 @@ class MetricRow:
     folds: tuple[float, ...]
     test: float | None
 
-    @property
-    def is_extra(self) -> bool:
-        return self.key in EXTRAS
-
 
 def lower_is_better(key: str) -> bool:
     name = key.lower()

@@ -248,9 +248,6 @@ class RunsTableModel(QAbstractTableModel):
     def cached_row_count(self) -> int:
         return sum(len(rows) for rows in self._pages.values())
 
-    def cached_pages(self) -> list[int]:
-        return sorted(self._pages)
-
     def run_at(self, row: int) -> RunSummary | None:
         """The run on ``row`` if its page is in memory (touching it keeps it there)."""
         page, within = divmod(row, self.page_size)

@@ -113,10 +113,6 @@ class JobProgressList(QWidget):
     def rows(self) -> list[JobProgressRow]:
         return list(self._rows)
 
-    def cancel_all(self) -> None:
-        for row in self._rows:
-            row.bridge.cancel()
-
     def _on_row_removed(self, row: JobProgressRow) -> None:
         if row in self._rows:
             self._rows.remove(row)
