@@ -154,7 +154,8 @@ class ModelRepository:
         out = []
         for entry in self.entries:
             loaded = entry.version in self.models.get(entry.name, {})
-            reason = "" if loaded else self.reasons.get((entry.name, entry.version), "")
+            # a loaded version keeps serving after a failed reload, which the reason tells
+            reason = self.reasons.get((entry.name, entry.version), "")
             out.append(
                 {
                     "name": entry.name,
