@@ -68,12 +68,7 @@ class DeploymentsMixin:
             progress.update(0.2, "Waiting until the server is ready")
             ready = ctr.wait_ready(container, port, timeout=ready_timeout, progress=progress)
             progress.update(0.8, "Smoke test")
-            smoke = ctr.smoke_test(
-                port,
-                row.example.get("rows") or [],
-                row.example.get("predictions") or [],
-                token=options.token,
-            )
+            smoke = _smoke_tests(port, row.example, options.token)
             smoke["ready_seconds"] = round(ready, 2)
             if not smoke["ok"]:
                 raise ModelDeskError(
@@ -342,6 +337,26 @@ class DeploymentsMixin:
             return _deployment(row, image)
 
         return self.store.write(write)
+
+
+def _smoke_tests(port: int, example: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """The smoke test of an image: its model's example, or each model's on its own route."""
+    models = example.get("models")
+    if not models:
+        return ctr.smoke_test(
+            port, example.get("rows") or [], example.get("predictions") or [], token=token
+        )
+    results = []
+    for model in models:
+        result = ctr.smoke_test(
+            port, model["rows"], model["predictions"], token=token, path=model["path"]
+        )
+        result["model"] = f"{model['name']}@{model['version']}"
+        if not result["ok"]:
+            return {**result, "reason": f"{result['model']}: {result['reason']}"}
+        results.append(result)
+    return {"ok": True, "models": results, "rows": sum(r["rows"] for r in results),
+            "latency_ms": max(r["latency_ms"] for r in results)}  # fmt: skip
 
 
 def _slug(text: str) -> str:

@@ -1,5 +1,11 @@
-"""Model images: build (from a registry version or a bundle), export the context, push, and
+"""Model images: build (from registry versions or a bundle), export the context, push, and
 the ``model_images`` rows.
+
+One image serves one model version, or several (``build_models``): each version is resolved
+once and its bytes hashed once as they are read (``app.core.bundle.verified_bundle``); the
+expected answers come from those bytes in memory and the bundle is written once, straight
+into the build context. Several models share one environment, so they must have been trained
+on the same versions of the packages that load them.
 
 A row is ``building`` while the daemon works, ``built`` once the image exists, ``failed`` with
 the failing lines otherwise (a cancelled build leaves no row). A building row carries its owner
@@ -15,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,14 +29,21 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.artifacts import owner_tag
+from app.core.bundle import VerifiedBundle, read_bundle, verified_bundle
 from app.core.deploy.builder import build_image
-from app.core.deploy.bundles import expected_predictions, write_bundle
-from app.core.deploy.context import default_tag, read_bundle_meta, write_context
+from app.core.deploy.bundles import expected_for_image
+from app.core.deploy.context import LABEL_MODELS, default_tag, multi_tag, write_context
 from app.core.deploy.context import export_tarball as _export_tarball
 from app.core.deploy.daemon import docker_errors
 from app.core.deploy.entities import ExportedContext, Image
-from app.core.deploy.requirements import needs_from, requirement_set
-from app.core.errors import Cancelled, ModelDeskError, NotFound
+from app.core.deploy.requirements import (
+    MODEL_PACKAGES,
+    RequirementSet,
+    needs_from,
+    normalise,
+    requirement_set,
+)
+from app.core.errors import Cancelled, InvalidInput, ModelDeskError, NotFound
 from app.core.progress import NullProgress, Progress
 from app.core.store.models_deploy import ImageRow
 
@@ -59,18 +72,26 @@ class ImagesMixin:
         on_log: LogSink | None = None,
     ) -> Image:
         """Build the image of the registry version ``ref`` (``name@3``, ``name@champion``)."""
+        return self.build_models(
+            [ref], tag=tag, base_image=base_image, progress=progress, on_log=on_log
+        )
+
+    def build_models(
+        self,
+        refs: Sequence[str],
+        *,
+        name: str | None = None,
+        tag: str | None = None,
+        base_image: str | None = None,
+        progress: Progress | None = None,
+        on_log: LogSink | None = None,
+    ) -> Image:
+        """Build one image serving every version of ``refs`` (one ref: as ``build``)."""
         self.client()  # no daemon, no build: say so before any work
-        version = self._registry().resolve(ref)
-        with tempfile.TemporaryDirectory(prefix="modeldesk-bundle-") as tmp:
-            bundle = write_bundle(self._registry(), version.ref, Path(tmp) / "bundle")
-            return self.build_bundle(
-                bundle,
-                model_version_id=version.id,
-                tag=tag,
-                base_image=base_image,
-                progress=progress,
-                on_log=on_log,
-            )
+        bundles = self._bundles(refs, name)
+        return self._build(
+            bundles, name=name, tag=tag, base_image=base_image, progress=progress, on_log=on_log
+        )
 
     def build_bundle(
         self,
@@ -83,27 +104,62 @@ class ImagesMixin:
         on_log: LogSink | None = None,
     ) -> Image:
         """Build an image from a bundle folder (model.skops, model.json, code/)."""
+        found = read_bundle(bundle)
+        found = VerifiedBundle(found.meta, found.data, model_version_id)
+        return self._build(
+            [found], tag=tag, base_image=base_image, progress=progress, on_log=on_log
+        )
+
+    def _bundles(self, refs: Sequence[str], name: str | None) -> list[VerifiedBundle]:
+        refs = list(dict.fromkeys(refs))
+        if not refs:
+            raise InvalidInput("Name at least one model version (NAME@VERSION).")
+        if len(refs) > 1 and not name:
+            raise InvalidInput(
+                f"An image of {len(refs)} models needs a name.",
+                hint="Give it one with --name, e.g. --name scoring.",
+            )
+        registry = self._registry()
+        bundles = [verified_bundle(registry, ref) for ref in refs]
+        seen: dict[str, str] = {}
+        for ref, bundle in zip(refs, bundles, strict=True):
+            if bundle.ref in seen:
+                raise InvalidInput(
+                    f"{seen[bundle.ref]} and {ref} are both {bundle.ref}; name each version once."
+                )
+            seen[bundle.ref] = ref
+        return bundles
+
+    def _build(
+        self,
+        bundles: list[VerifiedBundle],
+        *,
+        name: str | None = None,
+        tag: str | None = None,
+        base_image: str | None = None,
+        progress: Progress | None = None,
+        on_log: LogSink | None = None,
+    ) -> Image:
         progress = progress or NullProgress()
         base = base_image or self.base_image
-        meta = read_bundle_meta(bundle)
         client = self.client()
-        progress.update(0.0, "Checking the model")
-        example = expected_predictions(bundle)
-        reqs = requirement_set(
-            meta.get("packages") or {}, meta.get("python_version") or "", needs=needs_from(meta)
-        )
+        progress.update(0.0, "Checking the model" if len(bundles) == 1 else "Checking the models")
+        example = expected_for_image(bundles)
+        reqs = shared_requirements(bundles)
         wheels = self.wheels.ensure(reqs, progress=_Slice(progress, 0.0, 0.3), on_log=on_log)
-        tag = tag or default_tag(meta)
-        row_id = self._insert_image(model_version_id, tag, base, example)
+        tag = tag or _default_tag(bundles, name)
+        version_id = bundles[0].version_id if len(bundles) == 1 else None
+        row_id = self._insert_image(version_id, tag, base, example)
         try:
             with tempfile.TemporaryDirectory(prefix="modeldesk-context-") as tmp:
                 context = write_context(
                     Path(tmp) / "context",
-                    bundle=bundle,
+                    bundles=bundles,
                     wheels=wheels,
                     reqs=reqs,
                     base_image=base,
                     tag=tag,
+                    name=name,
                 )
                 built = build_image(
                     client, context, base_image=base, progress=progress, on_log=on_log, start=0.3
@@ -126,39 +182,37 @@ class ImagesMixin:
             labels=context.labels,
             build_seconds=built.seconds,
         )
-        self._audit(
-            "image.built",
-            image.ref,
-            {"tag": tag, "image_id": built.image_id, "size": built.size, "base_image": base},
-        )
+        details = {"tag": tag, "image_id": built.image_id, "size": built.size, "base_image": base}
+        if len(bundles) > 1:
+            details["models"] = [b.ref for b in bundles]
+        self._audit("image.built", image.ref, details)
         return image
 
     def export_context(
         self,
-        ref: str,
+        ref: str | Sequence[str],
         dest: Path,
         *,
+        name: str | None = None,
         tarball: bool = False,
         tag: str | None = None,
         base_image: str | None = None,
         progress: Progress | None = None,
         on_log: LogSink | None = None,
     ) -> ExportedContext:
-        """Write the build context of ``ref`` as a folder (or a .tar.gz) for ``docker build``."""
-        version = self._registry().resolve(ref)
+        """Write the build context of ``ref`` (or of several refs, one image named ``name``)
+        as a folder (or a .tar.gz) for ``docker build``."""
+        bundles = self._bundles([ref] if isinstance(ref, str) else list(ref), name)
         base = base_image or self.base_image
         dest = Path(dest).expanduser()
-        with tempfile.TemporaryDirectory(prefix="modeldesk-bundle-") as tmp:
-            bundle = write_bundle(self._registry(), version.ref, Path(tmp) / "bundle")
-            meta = read_bundle_meta(bundle)
-            reqs = requirement_set(
-                meta.get("packages") or {}, meta.get("python_version") or "", needs=needs_from(meta)
-            )
-            wheels = self.wheels.ensure(reqs, progress=progress, on_log=on_log)
+        reqs = shared_requirements(bundles)
+        wheels = self.wheels.ensure(reqs, progress=progress, on_log=on_log)
+        with tempfile.TemporaryDirectory(prefix="modeldesk-context-") as tmp:
             folder = Path(tmp) / "context" if tarball else dest
             context = write_context(
-                folder, bundle=bundle, wheels=wheels, reqs=reqs, base_image=base, tag=tag
-            )
+                folder, bundles=bundles, wheels=wheels, reqs=reqs, base_image=base, tag=tag,
+                name=name,
+            )  # fmt: skip
             if tarball:
                 archive = (
                     dest
@@ -216,10 +270,14 @@ class ImagesMixin:
                     select(ImageRow).where(ImageRow.status == "built").order_by(ImageRow.id.desc())
                 )
                 for candidate in s.scalars(stmt):
-                    if text in (candidate.tag, candidate.image_id) or (
-                        len(text) >= 12
-                        and candidate.image_id.removeprefix("sha256:").startswith(
-                            text.removeprefix("sha256:")
+                    if (
+                        _is_named(candidate, text)
+                        or text in (candidate.tag, candidate.image_id)
+                        or (
+                            len(text) >= 12
+                            and candidate.image_id.removeprefix("sha256:").startswith(
+                                text.removeprefix("sha256:")
+                            )
                         )
                     ):
                         row = candidate
@@ -282,6 +340,56 @@ class ImagesMixin:
                 s.delete(row)
 
         self.store.write(write)
+
+
+def shared_requirements(bundles: Sequence[VerifiedBundle]) -> RequirementSet:
+    """The pins of one environment for every bundle: the packages that load a model must be
+    the very versions each model was trained with, so they must agree."""
+    first = bundles[0].meta
+    packages = {normalise(k): str(v) for k, v in (first.get("packages") or {}).items()}
+    needs: list[str] = []
+    for bundle in bundles:
+        meta = bundle.meta
+        needs += needs_from(meta)
+        if str(meta.get("python_version") or "")[:4] != str(first.get("python_version") or "")[:4]:
+            raise InvalidInput(
+                f"{bundles[0].ref} was trained on Python {first.get('python_version')} and "
+                f"{bundle.ref} on Python {meta.get('python_version')}; one image has one Python.",
+                hint="Package them as separate images.",
+            )
+        for key, value in (meta.get("packages") or {}).items():
+            name, value = normalise(key), str(value)
+            known = packages.get(name)
+            if known is None:
+                packages[name] = value
+            elif known != value and name in MODEL_PACKAGES:
+                raise InvalidInput(
+                    f"{bundles[0].ref} was trained with {name} {known} and {bundle.ref} with "
+                    f"{name} {value}; one image installs one version of it.",
+                    hint="Package them as separate images, or retrain one on the other's versions.",
+                )
+            elif known != value:
+                packages.pop(name)  # only a constraint: leave it to pip
+    return requirement_set(
+        packages, str(first.get("python_version") or ""), needs=list(dict.fromkeys(needs))
+    )
+
+
+def _default_tag(bundles: Sequence[VerifiedBundle], name: str | None) -> str:
+    if len(bundles) == 1:
+        meta = bundles[0].meta
+        return default_tag({**meta, "name": name} if name else meta)
+    return multi_tag(str(name), bundles)
+
+
+def _is_named(row: ImageRow, text: str) -> bool:
+    """An image of several models is also found by its name (``scoring``, as it was given to
+    ``package --name``, or ``modeldesk/scoring``)."""
+    labels = row.labels or {}
+    if LABEL_MODELS not in labels:
+        return False
+    repo = row.tag.rpartition(":")[0]
+    return text in (labels.get("io.modeldesk.model"), repo, repo.removeprefix("modeldesk/"))
 
 
 class _Slice:
