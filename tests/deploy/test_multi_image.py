@@ -64,6 +64,7 @@ def test_image_labels_list_both_models_and_size_is_near_one_models(
     assert image.labels["io.modeldesk.model"] == NAME
     assert image.tag.startswith(f"modeldesk/{NAME}:")
     assert [m["name"] for m in image.example["models"]] == [MODEL, OTHER]
+    assert image.models == [first.ref, other.ref] and first.ref in image.ref  # panel's column
     single, _ = built
     assert image.size <= 1.1 * single.size, (image.size, single.size)
 
@@ -71,10 +72,14 @@ def test_image_labels_list_both_models_and_size_is_near_one_models(
 def test_two_models_answer_their_own_predictions_on_their_own_routes(
     deploy_env, two_models, multi_running
 ) -> None:
-    services, _, _ = deploy_env
+    services, deploy, _ = deploy_env
     first, other = two_models
     dep = multi_running
     assert dep.status == "running" and len(dep.smoke_test["models"]) == 2
+    tried = deploy.test_request(dep.id, first.input_example)  # the panel's Test button
+    assert tried.status == 200 and len(tried.body["predictions"]) == len(first.input_example)
+    tried = deploy.test_request(dep.id, first.input_example, protocol="v2")
+    assert tried.status == 200 and tried.body["model_name"] == MODEL
     rows = first.input_example + other.input_example
     base = dep.url
     with httpx.Client(base_url=base, timeout=30) as client:

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tritonclient.http as tritonclient  # the dev extra's; a missing one fails, never skips
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.serving.conftest import make_bundle, records, running
+from tests.serving.conftest import make_bundle, records, running, scrape, sum_of
 
 
 @pytest.fixture(scope="module")
@@ -41,21 +40,6 @@ def repository(bundles, tmp_path_factory) -> dict:
 def multi(repository, server_logs):
     with running(repository["root"], server_logs) as server:
         yield server
-
-
-def _scrape(server) -> dict[tuple[str, tuple], float]:
-    with server.client() as client:
-        text = client.get("/metrics").text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def _sum(samples: dict, name: str, **labels: str) -> float:
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
 def test_each_model_answers_its_own_predictions_on_its_own_routes(repository, multi) -> None:
@@ -160,16 +144,16 @@ def test_tritonclient_binary_tensors_per_model(repository, multi) -> None:
 
 def test_metrics_separate_the_models(repository, multi) -> None:
     X = repository["X"].iloc[:5]
-    before = _scrape(multi)
+    before = scrape(multi)
     with multi.client() as client:
         for _ in range(3):
             client.post("/models/cancer/versions/1/invocations",
                         json={"dataframe_records": records(X)})  # fmt: skip
         client.post("/models/prices/invocations", json={"dataframe_records": [{"size": 1.0}]})
-    after = _scrape(multi)
+    after = scrape(multi)
 
     def delta(name: str, **labels: str) -> float:
-        return _sum(after, name, **labels) - _sum(before, name, **labels)
+        return sum_of(after, name, **labels) - sum_of(before, name, **labels)
 
     cancer1 = {"model": "cancer", "version": "1"}
     assert delta("modeldesk_requests_total", **cancer1, endpoint="invocations", code="200") == 3

@@ -195,6 +195,14 @@ class DeploymentsMixin:
         if dep.status not in ACTIVE:
             raise Conflict(f"Deployment {deployment_id} is {dep.status}, not running.")
         token = self._token_of(dep)
+        model, route = dep.model, "/invocations"
+        image = None
+        if dep.image_row_id is not None:
+            with contextlib.suppress(NotFound):
+                image = self.image(dep.image_row_id)
+        if image is not None and len(image.models) > 1:  # an image of several: the first's
+            model = image.models[0].rpartition("@")[0]
+            route = f"/models/{model}/invocations"
         if protocol == "v2":
             body: Any = {
                 "inputs": [
@@ -209,9 +217,9 @@ class DeploymentsMixin:
                     for col in (rows[0].keys() if rows else [])
                 ]
             }
-            path = f"/v2/models/{dep.model}/infer"
+            path = f"/v2/models/{model}/infer"
         else:
-            body, path = {"dataframe_records": rows}, "/invocations"
+            body, path = {"dataframe_records": rows}, route
         status, answer, latency = ctr.request(dep.port, "POST", path, token=token, json_body=body)
         return TestResponse(status, answer, round(latency, 2))
 
