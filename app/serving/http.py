@@ -134,6 +134,12 @@ class ModelServer:
     def hold(self, served: ServedModel) -> None:
         """Route to ``served`` from now on (before serving starts)."""
         self.repository.put(served)
+        self._show_models()
+
+    def _show_models(self) -> None:
+        self.metrics.show_models(
+            [(m.name, m.version, m.model.sha256) for m in self.repository.loaded()]
+        )
 
     async def load_named(self, name: str) -> list[ServedModel]:
         """``/v2/repository/models/NAME/load``: (re)load every version of NAME on disk."""
@@ -152,7 +158,6 @@ class ModelServer:
                     )
                     self.repository.reasons[(entry.name, entry.version)] = reason
                     for served in fresh:
-                        served.metrics.unloaded()
                         await served.stop()
                     raise RequestError(
                         400, f"Model '{name}' version {entry.version} was not loaded: {reason}"
@@ -160,6 +165,7 @@ class ModelServer:
             for served in fresh:
                 served.start()
                 replaced = self.repository.put(served)
+                self._show_models()
                 if replaced is not None:
                     await self._retire(replaced)
             _log_event("loaded", model=name, versions=[s.version for s in fresh])
@@ -169,13 +175,14 @@ class ModelServer:
         """``/v2/repository/models/NAME/unload``: stop routing to NAME, answer what is queued."""
         async with self._changing:
             self.repository.entries_of(name)  # 404 for a name the repository never held
-            for served in self.repository.drop(name):
+            dropped = self.repository.drop(name)
+            self._show_models()
+            for served in dropped:
                 await self._retire(served)
             _log_event("unloaded", model=name)
 
     async def _retire(self, served: ServedModel) -> None:
         """Stop a model no request can reach any more, once the requests it has are answered."""
-        served.metrics.unloaded()
         deadline = time.monotonic() + self.options.body_timeout_s + self.options.queue_seconds
         while served.active and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
@@ -290,15 +297,18 @@ class ModelServer:
         """The model a non-prediction path names, only if the server holds it (a path is the
         client's to choose: an unknown name must not make a new series)."""
         parts = path.split("/")
-        name = None
-        if path.startswith("/v2/models/") and len(parts) > 3:
-            name = parts[3]
-        elif path.startswith("/v2/repository/models/") and len(parts) > 4:
-            name = parts[4]
-        if name is None or name not in self.repository.models:
+        at = 0  # where the name is in the path
+        if path.startswith("/v2/models/"):
+            at = 3
+        elif path.startswith("/models/"):
+            at = 2
+        elif path.startswith("/v2/repository/models/"):
+            at = 4
+        if not at or len(parts) <= at or parts[at] not in self.repository.models:
             return "", ""
-        version = parts[5] if len(parts) > 5 and parts[4] == "versions" else None
-        served = self.repository.models[name].get(version) if version else None
+        name = parts[at]
+        versioned = len(parts) > at + 2 and parts[at + 1] == "versions"
+        served = self.repository.models[name].get(parts[at + 2]) if versioned else None
         served = served or self.repository.default.get(name)
         return (served.name, served.version) if served is not None else ("", "")
 

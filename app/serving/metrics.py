@@ -11,7 +11,6 @@ a lock per call, which the request path need not pay.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
@@ -82,8 +81,15 @@ class ServerMetrics:
         self._latency: dict[tuple[str, str, str], Any] = {}
 
     def for_model(self, name: str, version: Any, sha256: str, task: str) -> ModelMetrics:
-        """The series of one loaded model (and its info line set to 1)."""
+        """The series of one model (shared with a reload of the same version)."""
         return ModelMetrics(self, name, str(version), sha256, task)
+
+    def show_models(self, models: list[tuple[str, str, str]]) -> None:
+        """One ``modeldesk_model_info`` line per (name, version, sha256) loaded now; a model's
+        counters stay after it is unloaded (they only grow)."""
+        self.info.clear()
+        for labels in models:
+            self.info.labels(*labels).set(1)
 
     def observe_request(
         self, endpoint: str, code: int, seconds: float, model: str = "", version: str = ""
@@ -126,15 +132,12 @@ class ModelMetrics:
     def __init__(self, server: ServerMetrics, name: str, version: str, sha256: str, task: str):
         self.task = task
         self._labels = (name, version)
-        self._info = (name, version, sha256)
         self.batch_size = server.batch_size.labels(name, version)
         self.predict_seconds = server.predict_seconds.labels(name, version)
         self.rows = server.rows.labels(name, version)
         self.values = server.values.labels(name, version) if task == "regression" else None
         self._classes = server.classes
         self._class_children: dict[Any, Any] = {}
-        self._server = server
-        server.info.labels(*self._info).set(1)
 
     def observe_batch(self, rows: int, seconds: float, predictions: np.ndarray) -> None:
         self.batch_size.observe(rows)
@@ -152,8 +155,3 @@ class ModelMetrics:
                     *self._labels, str(label)
                 )
             child.inc(count)
-
-    def unloaded(self) -> None:
-        """The model left the server: its info line goes; its counters stay (they only grow)."""
-        with contextlib.suppress(KeyError):
-            self._server.info.remove(*self._info)

@@ -198,6 +198,11 @@ def test_repository_unload_and_load(repository, server_logs, tmp_path: Path) -> 
         back = client.post("/models/cancer/versions/1/invocations", json=body)
         assert back.json()["predictions"] == repository["forest"].predict(X).tolist()
         assert client.get("/v2/models/cancer/ready").json()["ready"] is True
+        assert client.post("/v2/repository/models/cancer/load").status_code == 200  # a reload
+        infos = [k for k, v in scrape(server).items() if k[0] == "modeldesk_model_info" and v]
+        assert sorted(dict(ls)["name"] + "@" + dict(ls)["version"] for _, ls in infos) == [
+            "cancer@1", "cancer@2", "prices@3"
+        ]  # fmt: skip
 
         unknown = client.post("/v2/repository/models/fraud/load")
         assert unknown.status_code == 404 and "fraud" in unknown.json()["error"]
