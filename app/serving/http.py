@@ -116,6 +116,23 @@ class ModelServer:
         self._token = options.token.encode() if options.token else None
         self._changing = asyncio.Lock()  # one load or unload at a time
 
+    # -- the one model, for routes written against a server of one (they 404 on several) ----
+
+    @property
+    def model(self) -> Any:
+        return self.repository.only().model
+
+    @property
+    def signature(self) -> Any:
+        return self.repository.only().signature
+
+    @property
+    def predictor(self) -> Any:
+        return self.repository.only().predictor
+
+    def _check_name(self, name: str, ver: str | None) -> None:
+        self.repository.get(name, ver)
+
     # -- loading ----------------------------------------------------------------------------
 
     def load(self, entry: BundleEntry) -> ServedModel:

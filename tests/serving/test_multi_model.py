@@ -226,3 +226,19 @@ def test_a_folder_with_two_copies_of_one_version_is_refused(repository, server_l
         assert server.proc.wait(timeout=120) == 1
         err = server.stderr()
     assert err.count("error:") == 1 and "both hold cancer version 1" in err
+
+
+def test_one_model_parts_are_the_only_models_and_refused_with_several(bundles, repository):
+    """What routes written for a server of one model (the explain routes) reach."""
+    from app.serving.errors import RequestError
+    from app.serving.options import ServeOptions
+    from app.serving.server import build
+
+    one = build(ServeOptions(bundle=str(bundles["cancer"][0])))
+    assert one.model.name == "cancer" and one.signature.names == list(bundles["cancer"][2].columns)
+    one._check_name("cancer", "1")
+    with pytest.raises(RequestError, match="this server serves 'cancer'"):
+        one._check_name("prices", None)
+    several = build(ServeOptions(bundle=str(repository["root"])))
+    with pytest.raises(RequestError, match="holds 3 models"):
+        several.predictor  # noqa: B018 - the property is what is tested
