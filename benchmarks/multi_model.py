@@ -10,6 +10,9 @@ a logistic regression and histogram gradient boosting) and registered. Measured:
   a server holding only it (``POST /invocations``) and on a server holding all three
   (``POST /models/NAME/invocations``), both ``python -m app.serving`` processes on
   127.0.0.1, alternated ``--repeat`` times, best kept; and throughput at concurrency 8.
+  ``--before TREE`` adds the one-model server of another checkout (e.g. the commit before
+  several models: ``git worktree add /tmp/before a25aa0d``), to show the one-model server
+  kept its speed.
 
     DOCKER_HOST=… .venv/bin/python -m benchmarks.multi_model [--requests 1000] [--seconds 5]
 """
@@ -35,11 +38,11 @@ ESTIMATORS = (
 )
 
 
-def start_server(bundle: Path) -> tuple[subprocess.Popen, int]:
+def start_server(bundle: Path, tree: Path = ROOT) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.serving", "--bundle", str(bundle), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
+        cwd=tree, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(tree)},
     )  # fmt: skip
     wait_up(port, "/v2/health/ready", proc)
     return proc, port
@@ -55,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the images afterwards")
+    parser.add_argument("--before", type=Path, help="also serve the one model from this tree")
     args = parser.parse_args(argv)
 
     import pyarrow as pa
@@ -111,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             "single": (one_port, "/invocations"),
             "multi": (three_port, f"/models/{bundles[0].name}/invocations"),
         }
+        servers = [one, three]
+        if args.before:
+            before, before_port = start_server(root / "one", args.before.resolve())
+            servers.append(before)
+            targets["single_before"] = (before_port, "/invocations")
         load_before = Path("/proc/loadavg").read_text().split()[:3]
         best = {k: {"p50_ms": 1e9, "p99_ms": 1e9, "rps_c8": 0.0} for k in targets}
         try:
@@ -122,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                     b["p50_ms"], b["p99_ms"] = min(b["p50_ms"], p50), min(b["p99_ms"], p99)
                     b["rps_c8"] = max(b["rps_c8"], rps)
         finally:
-            for proc in (one, three):
+            for proc in servers:
                 proc.terminate()
                 proc.wait(timeout=60)
         load_after = Path("/proc/loadavg").read_text().split()[:3]
