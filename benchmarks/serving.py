@@ -95,8 +95,8 @@ def wait_up(port: int, path: str, proc: subprocess.Popen, timeout: float = 300) 
     raise SystemExit(f"server on {port} not ready after {timeout}s")
 
 
-def post(conn: http.client.HTTPConnection, body: bytes) -> bytes:
-    conn.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+def post(conn: http.client.HTTPConnection, body: bytes, path: str = "/invocations") -> bytes:
+    conn.request("POST", path, body, {"Content-Type": "application/json"})
     response = conn.getresponse()
     data = response.read()
     if response.status != 200:
@@ -104,30 +104,32 @@ def post(conn: http.client.HTTPConnection, body: bytes) -> bytes:
     return data
 
 
-def latency(port: int, body: bytes, n: int) -> tuple[float, float]:
+def latency(port: int, body: bytes, n: int, path: str = "/invocations") -> tuple[float, float]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for _ in range(50):
-        post(conn, body)
+        post(conn, body, path)
     times = []
     for _ in range(n):
         t = time.perf_counter()
-        post(conn, body)
+        post(conn, body, path)
         times.append(time.perf_counter() - t)
     conn.close()
     times.sort()
     return times[len(times) // 2] * 1e3, times[int(len(times) * 0.99)] * 1e3
 
 
-def throughput(port: int, body: bytes, seconds: float, concurrency: int = 8) -> float:
+def throughput(
+    port: int, body: bytes, seconds: float, concurrency: int = 8, path: str = "/invocations"
+) -> float:
     counts = [0] * concurrency
     stop = threading.Event()
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        post(conn, body)
+        post(conn, body, path)
         barrier.wait()
         while not stop.is_set():
-            post(conn, body)
+            post(conn, body, path)
             counts[i] += 1
         conn.close()
 

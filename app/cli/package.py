@@ -1,5 +1,6 @@
-"""``modeldesk package NAME@V``: build (and optionally push) a model image, or export its
-build context for a CI/CD pipeline. The build log streams to stderr."""
+"""``modeldesk package NAME@V [NAME@V …] [--name N]``: build (and optionally push) a model
+image — one serving several models when several versions are named — or export its build
+context for a CI/CD pipeline. The build log streams to stderr."""
 
 from __future__ import annotations
 
@@ -15,12 +16,20 @@ from app.cli.progress_bar import ProgressBar
 def register(commands: Any) -> None:
     p = commands.add_parser(
         "package",
-        help="build a Docker image of a model version (offline, non-root, REST server)",
-        description="Build a Docker image serving a registered model version. The build runs "
+        help="build a Docker image of model versions (offline, non-root, REST server)",
+        description="Build a Docker image serving registered model versions: one, or several "
+        "in one server (each on its own routes; give the image a --name). The build runs "
         "with the network off from a local wheel cache; its log goes to stderr.",
     )
-    p.add_argument("ref", metavar="NAME@V", help="model version: name, name@3 or name@alias")
-    p.add_argument("--tag", metavar="T", help="image tag (default modeldesk/NAME:vV)")
+    p.add_argument(
+        "refs", nargs="+", metavar="NAME@V", help="model versions: name, name@3 or name@alias"
+    )
+    p.add_argument(
+        "--name", metavar="N", help="the image's name (needed for several models: --name scoring)"
+    )
+    p.add_argument(
+        "--tag", metavar="T", help="image tag (default modeldesk/NAME:vV, or modeldesk/N:…)"
+    )
     p.add_argument(
         "--base-image",
         metavar="IMG",
@@ -39,7 +48,8 @@ def register(commands: Any) -> None:
 
 def package(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     deploy = services.deployments
-    with ProgressBar(f"package {args.ref}") as bar:
+    refs = list(args.refs)
+    with ProgressBar(f"package {' '.join(refs)}") as bar:
         sink = log_sink(bar)
         if args.export_context:
             from app.core.fsutil import check_folder
@@ -47,8 +57,9 @@ def package(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
             dest = Path(args.export_context)
             check_folder(dest)  # a missing parent folder is refused before any download
             exported = deploy.export_context(
-                args.ref,
+                refs,
                 dest,
+                name=args.name,
                 tarball=dest.name.endswith((".tar", ".tar.gz", ".tgz")),
                 tag=args.tag,
                 base_image=args.base_image,
@@ -63,8 +74,13 @@ def package(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
             return payload, f"Build context written to {exported.path}\nBuild it with:\n  " + (
                 exported.command
             )
-        image = deploy.build(
-            args.ref, tag=args.tag, base_image=args.base_image, progress=bar, on_log=sink
+        image = deploy.build_models(
+            refs,
+            name=args.name,
+            tag=args.tag,
+            base_image=args.base_image,
+            progress=bar,
+            on_log=sink,
         )
         pushed = deploy.push(image.id, args.push, on_log=sink) if args.push else None
     payload = image.to_dict()
@@ -74,6 +90,8 @@ def package(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         f"Built {image.tag} ({image.image_id[7:19]}, {size_text(image.size)}) for {image.ref} "
         f"in {image.build_seconds:.1f} s"
     )
+    if len(refs) > 1:
+        text += f"\nRun it with: modeldesk deploy {args.name}"
     if pushed:
         text += f"\nPushed {pushed}"
     return payload, text

@@ -1,8 +1,9 @@
-"""``modeldesk serve NAME@V | --run ID``: the image's model server, without Docker.
+"""``modeldesk serve NAME@V [NAME@V …] | --run ID``: the image's model server, without Docker.
 
 The model version (or a finished run, before it is registered) is written as a bundle to a
 temporary folder — verified bytes, model.json, the shipped code — and served by the same
-``app.serving`` runtime the image runs, in this process, until Ctrl+C or SIGTERM.
+``app.serving`` runtime the image runs, in this process, until Ctrl+C or SIGTERM. Several
+versions are written as a folder of bundles, which one server serves on per-model routes.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ def register(commands: Any) -> None:
         "/invocations, /metrics, validation against the signature.",
     )
     add_common(p)
-    p.add_argument("ref", nargs="?", help="model version: NAME, NAME@VERSION or NAME@ALIAS")
+    p.add_argument(
+        "refs",
+        nargs="*",
+        metavar="ref",
+        help="model versions: NAME, NAME@VERSION or NAME@ALIAS (several: one server for all)",
+    )
     p.add_argument("--run", type=int, metavar="ID", help="serve a finished run's model")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--host", default="127.0.0.1")
@@ -42,12 +48,12 @@ def register(commands: Any) -> None:
 
 
 def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
-    from app.core.bundle import bundle_from_run, bundle_from_version
+    from app.core.bundle import bundle_folder, bundle_from_run, verified_bundle
     from app.serving.options import resolve
     from app.serving.server import BindError, bind_socket
     from app.serving.server import serve as run_server
 
-    if (args.ref is None) == (args.run is None):
+    if bool(args.refs) == (args.run is not None):
         raise InvalidInput("Name a model version (NAME@VERSION) or a run (--run ID), not both.")
     try:  # before any work, and held: nothing can take the port before the server has it
         sock = bind_socket(args.host, args.port)
@@ -69,8 +75,14 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
             label = f"run {args.run}"
         else:
             registry = _registry(services)
-            _, version = bundle_from_version(registry, args.ref, dest)
-            label = f"{version.model_name}@{version.version}"
+            bundles = [verified_bundle(registry, ref) for ref in dict.fromkeys(args.refs)]
+            _check_distinct(bundles)
+            if len(bundles) == 1:
+                bundles[0].write(dest)
+            else:  # a folder of bundles: the server serves each on its own routes
+                for bundle in bundles:
+                    bundle.write(dest / bundle_folder(bundle))
+            label = ", ".join(b.ref for b in bundles)
         services.close()  # the server needs nothing from the store while it runs
         options = resolve(
             bundle=str(dest),
@@ -93,6 +105,16 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
 
         raise AlreadyReported(f"The server for {label} did not start.")
     return {"served": label, "url": url, "stopped": True}, ""
+
+
+def _check_distinct(bundles: list[Any]) -> None:
+    refs = [b.ref for b in bundles]
+    twice = sorted({r for r in refs if refs.count(r) > 1})
+    if twice:
+        raise InvalidInput(
+            f"{', '.join(twice)} is named twice (an alias and a number of one version?); "
+            "name each version once."
+        )
 
 
 def _is_loopback(host: str) -> bool:

@@ -7,9 +7,13 @@
                   relative paths (app/core/training/transformers.py,
                   app/core/recipes/runtime.py), with empty ``__init__.py`` files on the way
 
-A bundle comes from a registered model version (``bundle_from_version``) or, for
-``modeldesk serve --run``, straight from a finished run (``bundle_from_run``). The bytes are
-checked against their SHA-256 before they are written, and again by the server at start.
+A bundle comes from a registered model version (``verified_bundle``, ``bundle_from_version``)
+or, for ``modeldesk serve --run``, straight from a finished run (``bundle_from_run``).
+
+Packaging keeps one in-memory path: ``verified_bundle`` resolves the reference once and
+hashes the bytes once as they are read; the ``VerifiedBundle`` then gives the image its
+expected answers and writes itself once, straight into the build context. The server hashes
+the file again at start, in the image, which is the check that matters there.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import NotFound, TamperedArtifact
+from app.core.errors import InvalidInput, NotFound, TamperedArtifact
 
 if TYPE_CHECKING:
     from app.core.artifacts import ArtifactStore
@@ -32,15 +37,84 @@ SHIPPED_MODULES = ("app/core/training/transformers.py", "app/core/recipes/runtim
 MODEL_FILE, META_FILE, CODE_DIR = "model.skops", "model.json", "code"
 
 
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """A bundle in memory: model bytes already checked against ``meta['artifact_sha256']``."""
+
+    meta: dict[str, Any]
+    data: bytes
+    version_id: int | None = None  # the registry's model version, when it came from there
+
+    @property
+    def name(self) -> str:
+        return str(self.meta["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def write(self, dest: str | Path) -> Path:
+        """Write the bundle folder (the bytes were verified when they were read)."""
+        return _write(Path(dest), self.data, self.meta)
+
+
+def slug(text: str) -> str:
+    """``text`` as a Docker repository or tag component (and a folder name)."""
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in text.lower()).strip(".-_")
+
+
+def bundle_folder(bundle: VerifiedBundle) -> str:
+    """The folder of one bundle in a folder of several (``churn-v3``), as the server reads it."""
+    return f"{slug(bundle.name) or 'model'}-v{slug(bundle.version)}"
+
+
+def verified_bundle(registry: Any, ref: str) -> VerifiedBundle:
+    """The bundle of a registered version, resolved once and hashed once as it is read."""
+    data, version = registry.model_bytes(ref)
+    return VerifiedBundle(meta_from_version(version), data, getattr(version, "id", None))
+
+
+def read_bundle(folder: str | Path) -> VerifiedBundle:
+    """A bundle folder read back into memory, its bytes checked against its model.json."""
+    folder = Path(folder)
+    missing = [n for n in (MODEL_FILE, META_FILE) if not (folder / n).is_file()]
+    if missing:
+        raise InvalidInput(
+            f"The model bundle {folder} lacks {', '.join(missing)}.",
+            hint="Write the bundle again from the model version.",
+        )
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{folder / META_FILE} cannot be read: {exc}.") from exc
+    for key in ("name", "version", "artifact_sha256"):
+        if key not in meta:
+            raise InvalidInput(f"{folder / META_FILE} has no {key!r}.")
+    data = (folder / MODEL_FILE).read_bytes()
+    _check(data, meta)
+    return VerifiedBundle(meta, data)
+
+
 def write_bundle(dest: str | Path, model_bytes: bytes, meta: dict[str, Any]) -> Path:
-    """Write a bundle folder (created if needed) from verified bytes and its model.json."""
-    dest = Path(dest)
+    """Write a bundle folder (created if needed) from bytes checked here against model.json."""
+    _check(model_bytes, meta)
+    return _write(Path(dest), model_bytes, meta)
+
+
+def _check(model_bytes: bytes, meta: dict[str, Any]) -> None:
     actual = hashlib.sha256(model_bytes).hexdigest()
     if actual != meta["artifact_sha256"]:
         raise TamperedArtifact(
             f"The model bytes hash to {actual[:12]}…, not the recorded "
             f"{meta['artifact_sha256'][:12]}…; no bundle was written.",
         )
+
+
+def _write(dest: Path, model_bytes: bytes, meta: dict[str, Any]) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     (dest / MODEL_FILE).write_bytes(model_bytes)
     (dest / META_FILE).write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
@@ -90,7 +164,7 @@ def meta_from_version(version: Any) -> dict[str, Any]:
 def bundle_from_version(registry: Any, ref: str, dest: str | Path) -> tuple[Path, Any]:
     """Bundle of a registered version (``name``, ``name@3``, ``name@champion``)."""
     data, version = registry.model_bytes(ref)
-    return write_bundle(dest, data, meta_from_version(version)), version
+    return _write(Path(dest), data, meta_from_version(version)), version
 
 
 def meta_from_run(

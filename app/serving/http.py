@@ -1,16 +1,19 @@
-"""The HTTP face of the server: routes of both protocols, and one guard in front of them.
+"""The HTTP face of the server: one guard in front of the routes, and the prediction path.
 
 The guard is a plain ASGI wrapper (no ``BaseHTTPMiddleware``, which costs a task per call):
 it gives each request an id, refuses bodies over the cap (413) and calls without the bearer
 token (401, health endpoints stay open), and on the way out counts the request in
-``/metrics`` and prints one JSON access-log line. Handlers take the raw ``Request`` and answer
-with bytes, so no pydantic model is built on the request path. A prediction first reserves
-its body's bytes from the server's budget, then reads the body within the body timeout
-(``limits.py``), so memory and slow clients stay bounded.
+``/metrics`` (labelled by the model it named) and prints one JSON access-log line.
+Predictions (``/invocations``, ``/models/NAME/invocations``, ``/v2/models/NAME/infer``) are
+answered here straight on ASGI with bytes, so no pydantic model is built on the request path;
+the other routes are FastAPI's (``routes.py``). A prediction first reserves its body's bytes
+from the server's budget, then reads the body within the body timeout (``limits.py``), so
+memory and slow clients stay bounded whatever the number of models.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -18,25 +21,21 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 
-from . import SERVER_NAME, SERVER_VERSION, jsonio, oip
-from .batcher import MicroBatcher
+from . import SERVER_VERSION, jsonio, oip
 from .errors import RequestError
 from .limits import ByteBudget, read_body
 from .metrics import ServerMetrics
-from .model_loader import LoadedModel
+from .model_loader import BundleError, load_bundle
 from .options import ServeOptions
-from .parsing import Piece, parse_mlflow
-from .prediction_log import PredictionLog
-from .predictor import BatchResult, PieceResult, Predictor
-from .schema import Signature
+from .parsing import parse_mlflow
+from .repository import BundleEntry, ModelRepository
+from .served import ServedModel
 
-JSON = "application/json"
 #: ``X-Prediction-Log: skip`` keeps a request's rows out of the prediction log
 SKIP_LOG_HEADER = b"x-prediction-log"
 OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready", "/ping", "/health"})
@@ -58,10 +57,6 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(jsonio.dumps(obj), status_code=status, media_type=JSON, headers=headers)
-
-
 def _endpoint(path: str) -> str:
     known = ENDPOINTS.get(path)
     if known is not None:
@@ -70,6 +65,10 @@ def _endpoint(path: str) -> str:
         if path.endswith("/infer"):
             return "infer"
         return "health" if path.endswith("/ready") else "metadata"
+    if path.startswith("/models/") and path.endswith("/invocations"):
+        return "invocations"
+    if path.startswith("/v2/repository/"):
+        return "repository"
     return "other"
 
 
@@ -77,95 +76,163 @@ def _is_open(path: str) -> bool:
     return path in OPEN_PATHS or (path.startswith("/v2/models/") and path.endswith("/ready"))
 
 
-class ModelServer:
-    """Everything one served model needs: checks, predictor, batcher, metrics, log."""
+def _is_prediction(path: str) -> bool:
+    return (
+        path == "/invocations"
+        or (path.startswith("/v2/models/") and path.endswith("/infer"))
+        or (path.startswith("/models/") and path.endswith("/invocations"))
+    )
 
-    def __init__(self, model: LoadedModel, options: ServeOptions) -> None:
-        self.model = model
+
+def _named(path: str) -> tuple[str, str | None] | None:
+    """The model (and version) a prediction path names; ``None`` for ``/invocations``."""
+    parts = path.split("/")
+    if parts[1] == "v2":  # ['', 'v2', 'models', NAME, ('versions', V,) 'infer']
+        if len(parts) == 5:
+            return parts[3], None
+        if len(parts) == 7 and parts[4] == "versions":
+            return parts[3], parts[5]
+    elif parts[1] == "models":  # ['', 'models', NAME, ('versions', V,) 'invocations']
+        if len(parts) == 4:
+            return parts[2], None
+        if len(parts) == 6 and parts[3] == "versions":
+            return parts[2], parts[4]
+    elif len(parts) == 2:
+        return None
+    raise RequestError(404, f"No such endpoint: POST {path}.")
+
+
+class ModelServer:
+    """The models of one process, the limits they share, and the ASGI app over them."""
+
+    def __init__(self, repository: ModelRepository, options: ServeOptions) -> None:
+        self.repository = repository
         self.options = options
-        self.signature = Signature(model.columns, model.pipeline)
-        self.predictor = Predictor(model, self.signature)
-        self.metrics = ServerMetrics(model.name, model.version, model.sha256, model.task)
-        self.log: PredictionLog | None = None
-        if options.log_dir:
-            self.log = PredictionLog(
-                options.log_dir,
-                model=model.name,
-                version=model.version,
-                max_bytes=int(options.log_max_mb * 1024 * 1024),
-            )
-        self.batcher: MicroBatcher | None = None
+        self.metrics = ServerMetrics()
         self.ready = False
         self.max_body = int(options.max_body_mb * 1024 * 1024)
         self.budget = ByteBudget(int(options.max_inflight_mb * 1024 * 1024), options.queue_seconds)
         self.metrics.watch_body_bytes(lambda: self.budget.in_use)
         self._token = options.token.encode() if options.token else None
-        self._metadata = self._model_metadata()
+        self._changing = asyncio.Lock()  # one load or unload at a time
+
+    # -- the one model, for routes written against a server of one (they 404 on several) ----
+
+    @property
+    def model(self) -> Any:
+        return self.repository.only().model
+
+    @property
+    def signature(self) -> Any:
+        return self.repository.only().signature
+
+    @property
+    def predictor(self) -> Any:
+        return self.repository.only().predictor
+
+    def _check_name(self, name: str, ver: str | None) -> None:
+        self.repository.get(name, ver)
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self, entry: BundleEntry) -> ServedModel:
+        """Load, verify and warm up one bundle (slow: call off the event loop once serving).
+
+        ``BundleError`` when the bundle is refused; any other exception means the model fails
+        on its own input example."""
+        model = load_bundle(entry.path)
+        log_dir: str | Path | None = self.options.log_dir
+        if log_dir and entry.path != self.repository.folder:  # one log folder per model
+            log_dir = Path(log_dir) / f"{entry.name}-v{entry.version}"
+        served = ServedModel(model, self.options, self.metrics, log_dir=log_dir)
+        served.warm_up()
+        return served
+
+    def hold(self, served: ServedModel) -> None:
+        """Route to ``served`` from now on (before serving starts)."""
+        self.repository.put(served)
+        self._show_models()
+
+    def _show_models(self) -> None:
+        self.metrics.show_models(
+            [(m.name, m.version, m.model.sha256) for m in self.repository.loaded()]
+        )
+
+    async def load_named(self, name: str) -> list[ServedModel]:
+        """``/v2/repository/models/NAME/load``: (re)load every version of NAME on disk."""
+        async with self._changing:
+            await asyncio.to_thread(self.repository.rescan)
+            entries = self.repository.entries_of(name)
+            fresh: list[ServedModel] = []
+            for entry in entries:
+                try:
+                    fresh.append(await asyncio.to_thread(self.load, entry))
+                except Exception as exc:
+                    reason = (
+                        str(exc)
+                        if isinstance(exc, BundleError)
+                        else f"it fails on its own input example ({type(exc).__name__}: {exc})"
+                    )
+                    self.repository.reasons[(entry.name, entry.version)] = reason
+                    for served in fresh:
+                        await served.stop()
+                    raise RequestError(
+                        400, f"Model '{name}' version {entry.version} was not loaded: {reason}"
+                    ) from exc
+            for served in fresh:
+                served.start()
+                replaced = self.repository.put(served)
+                self._show_models()
+                if replaced is not None:
+                    await self._retire(replaced)
+            _log_event("loaded", model=name, versions=[s.version for s in fresh])
+            return fresh
+
+    async def unload_named(self, name: str) -> None:
+        """``/v2/repository/models/NAME/unload``: stop routing to NAME, answer what is queued."""
+        async with self._changing:
+            self.repository.entries_of(name)  # 404 for a name the repository never held
+            dropped = self.repository.drop(name)
+            self._show_models()
+            for served in dropped:
+                await self._retire(served)
+            _log_event("unloaded", model=name)
+
+    async def _retire(self, served: ServedModel) -> None:
+        """Stop a model no request can reach any more, once the requests it has are answered."""
+        deadline = time.monotonic() + self.options.body_timeout_s + self.options.queue_seconds
+        while served.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await served.stop()
 
     # -- start and stop ---------------------------------------------------------------------
 
-    def warm_up(self) -> None:
-        """Predict the input example once: proves the model runs here, and primes caches."""
-        if not self.model.input_example:
-            return
-        rows = self.model.input_example
-        piece = Piece([[r.get(n) for r in rows] for n in self.signature.names], len(rows))
-        self.signature.check(piece.columns)
-        self.predictor.predict([piece])
-
     @asynccontextmanager
     async def lifespan(self, app: FastAPI):
-        self.batcher = MicroBatcher(
-            self.predictor.predict,
-            max_batch=self.options.max_batch,
-            max_wait_ms=self.options.max_wait_ms,
-            after_batch=self._after_batch,
-        )
-        self.batcher.start()
+        for served in self.repository.loaded():
+            served.start()
         self.ready = True
-        _log_event("started", model=self.model.name, version=self.model.version)
+        for served in self.repository.loaded():
+            _log_event("started", model=served.name, version=served.model.version)
         try:
             yield
         finally:
             self.ready = False
-            await self.batcher.stop()  # in-flight requests were answered before this runs
-            if self.log is not None:
-                self.log.close()
-            _log_event("stopped", model=self.model.name, batches=self.batcher.stats.batches)
-
-    def _after_batch(
-        self, pieces: list[Piece], ids: list[Any], result: BatchResult, seconds: float
-    ) -> None:
-        """On the post-batch thread: metrics of the batch and the prediction log."""
-        rows = sum(p.n for p in pieces)
-        self.metrics.observe_batch(rows, seconds, result.predictions)
-        if self.log is None:
-            return
-        start = 0
-        for piece, rid in zip(pieces, ids, strict=True):
-            part = result.slice(start, start + piece.n)
-            start += piece.n
-            if not piece.logged:
-                continue
-            self.log.write(
-                self.signature.names,
-                piece.columns,
-                piece.request_id or rid,
-                part.predictions,
-                part.proba,
-                self.predictor.classes,
-            )
+            for served in self.repository.loaded():  # in-flight requests were answered
+                batches = await served.stop()
+                _log_event("stopped", model=served.name, batches=batches)
 
     # -- the ASGI app -----------------------------------------------------------------------
 
     def asgi(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+        from .routes import add_routes
+
+        loaded = self.repository.loaded()
+        title = f"{loaded[0].name} v{loaded[0].version}" if len(loaded) == 1 else "ModelDesk models"
         app = FastAPI(
-            title=f"{self.model.name} v{self.model.version}",
-            version=SERVER_VERSION,
-            lifespan=self.lifespan,
-            openapi_url="/openapi.json",
+            title=title, version=SERVER_VERSION, lifespan=self.lifespan, openapi_url="/openapi.json"
         )
-        self._routes(app)
+        add_routes(app, self)
         return self._guard(app)
 
     def _guard(self, app: Any) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
@@ -213,16 +280,15 @@ class ModelServer:
             try:
                 if refusal is not None:
                     await refusal(scope, receive, send_wrapper)
-                elif scope["method"] == "POST" and (
-                    path == "/invocations" or path.endswith("/infer")
-                ):
+                elif scope["method"] == "POST" and _is_prediction(path):
                     await self._predict_route(scope, receive, send_wrapper)
                 else:
                     await app(scope, receive, send_wrapper)
             finally:
                 seconds = time.perf_counter() - started
                 status = state["status"]
-                metrics.observe_request(_endpoint(path), status, seconds)
+                model, version = scope.get("modeldesk.model") or self._label(path)
+                metrics.observe_request(_endpoint(path), status, seconds, model, version)
                 if access_log.isEnabledFor(logging.INFO):
                     access_log.info(
                         jsonio.dumps(
@@ -237,107 +303,34 @@ class ModelServer:
                                 "bytes_out": state["bytes"],
                                 "request_id": rid,
                                 "client": (scope.get("client") or ("", 0))[0],
+                                **({"model": model, "model_version": version} if model else {}),
                             }
                         ).decode()
                     )
 
         return guarded
 
-    def _routes(self, app: FastAPI) -> None:
-        model = self.model
-
-        @app.exception_handler(RequestError)
-        async def _request_error(request: Request, exc: RequestError) -> Response:
-            return _json(exc.body(), exc.status)
-
-        # -- health (open even with a token) ------------------------------------------------
-
-        @app.get("/v2/health/live")
-        async def live() -> Response:
-            return _json({"live": True})
-
-        @app.get("/v2/health/ready")
-        async def ready() -> Response:
-            return _json({"ready": self.ready}, 200 if self.ready else 503)
-
-        @app.get("/ping")
-        @app.get("/health")
-        async def ping() -> Response:
-            return Response(b"\n", status_code=200 if self.ready else 503, media_type=JSON)
-
-        @app.get("/version")
-        async def version() -> Response:
-            return _json(
-                {
-                    "server": SERVER_NAME,
-                    "version": SERVER_VERSION,
-                    "model": model.name,
-                    "model_version": model.version,
-                    "sha256": model.sha256,
-                }
-            )
-
-        @app.get("/metrics")
-        async def metrics() -> Response:
-            return Response(self.metrics.exposition(), media_type=self.metrics.content_type)
-
-        # -- Open Inference Protocol v2 -----------------------------------------------------
-
-        @app.get("/v2")
-        async def server_metadata() -> Response:
-            return _json(
-                {
-                    "name": SERVER_NAME,
-                    "version": SERVER_VERSION,
-                    "extensions": ["binary_tensor_data"],
-                }
-            )
-
-        @app.get("/v2/models/{name}")
-        @app.get("/v2/models/{name}/versions/{ver}")
-        async def model_metadata(name: str, ver: str | None = None) -> Response:
-            self._check_name(name, ver)
-            return _json(self._metadata)
-
-        @app.get("/v2/models/{name}/ready")
-        @app.get("/v2/models/{name}/versions/{ver}/ready")
-        async def model_ready(name: str, ver: str | None = None) -> Response:
-            self._check_name(name, ver)
-            return _json({"name": model.name, "ready": self.ready}, 200 if self.ready else 503)
-
-        @app.get("/")
-        async def index() -> Response:
-            return _json(
-                {
-                    "server": SERVER_NAME,
-                    "model": model.name,
-                    "version": model.version,
-                    "endpoints": [
-                        "POST /invocations",
-                        f"POST /v2/models/{model.name}/infer",
-                        f"GET /v2/models/{model.name}",
-                        "GET /v2/health/ready",
-                        "GET /metrics",
-                        "GET /docs",
-                    ],
-                }
-            )
-
-    # -- helpers ----------------------------------------------------------------------------
-
-    def _check_name(self, name: str, ver: str | None) -> None:
-        if name != self.model.name:
-            raise RequestError(
-                404, f"No model '{name}' here; this server serves '{self.model.name}'."
-            )
-        if ver is not None and ver != str(self.model.version):
-            raise RequestError(
-                404, f"Model '{name}' version {ver} is not served here; version "
-                f"{self.model.version} is."
-            )  # fmt: skip
+    def _label(self, path: str) -> tuple[str, str]:
+        """The model a non-prediction path names, only if the server holds it (a path is the
+        client's to choose: an unknown name must not make a new series)."""
+        parts = path.split("/")
+        at = 0  # where the name is in the path
+        if path.startswith("/v2/models/"):
+            at = 3
+        elif path.startswith("/models/"):
+            at = 2
+        elif path.startswith("/v2/repository/models/"):
+            at = 4
+        if not at or len(parts) <= at or parts[at] not in self.repository.models:
+            return "", ""
+        name = parts[at]
+        versioned = len(parts) > at + 2 and parts[at + 1] == "versions"
+        served = self.repository.models[name].get(parts[at + 2]) if versioned else None
+        served = served or self.repository.default.get(name)
+        return (served.name, served.version) if served is not None else ("", "")
 
     async def _predict_route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """POST /invocations and /v2/models/…/infer, straight on ASGI: the hot path."""
+        """The hot path: every POST that asks for predictions."""
         extra: dict[str, str] = {}
         held = 0
         try:
@@ -361,19 +354,24 @@ class ModelServer:
         await send({"type": "http.response.body", "body": body})
 
     async def _predict_answer(self, scope: Scope, receive: Receive) -> tuple[bytes, dict[str, str]]:
+        named = _named(scope["path"])
+        served = self.repository.only() if named is None else self.repository.get(*named)
+        scope["modeldesk.model"] = (served.name, served.version)
+        served.active += 1  # an unload waits for this request before it stops the batcher
+        try:
+            return await self._predict_with(served, scope, receive)
+        finally:
+            served.active -= 1
+
+    async def _predict_with(
+        self, served: ServedModel, scope: Scope, receive: Receive
+    ) -> tuple[bytes, dict[str, str]]:
         path = scope["path"]
         rid = scope["modeldesk.request_id"]
-        is_oip = path != "/invocations"
-        if is_oip:
-            parts = path.split("/")  # ['', 'v2', 'models', NAME, ('versions', V,) 'infer']
-            if len(parts) == 5:
-                self._check_name(parts[3], None)
-            elif len(parts) == 7 and parts[4] == "versions":
-                self._check_name(parts[3], parts[5])
-            else:
-                raise RequestError(404, f"No such endpoint: POST {path}.")
-        batcher = self.batcher
-        assert batcher is not None
+        is_oip = path.startswith("/v2/")
+        batcher = served.batcher
+        if batcher is None:
+            raise RequestError(503, f"Model '{served.name}' is not started yet; try again.")
         encoding = (_header(scope, b"content-encoding") or "identity").strip().lower()
         if encoding != "identity":
             raise RequestError(
@@ -391,13 +389,13 @@ class ModelServer:
                 if is_oip:
                     size = oip.header_length(_header(scope, oip.HEADER_LENGTH), len(body))
                     piece, reply = oip.parse_oip(
-                        body, self.signature, json_size=size, has_proba=self.model.has_proba
+                        body, served.signature, json_size=size, has_proba=served.model.has_proba
                     )
                 else:
                     ctype = _header(scope, b"content-type") or "application/json"
-                    piece = parse_mlflow(body, ctype.lower(), self.signature)
+                    piece = parse_mlflow(body, ctype.lower(), served.signature)
                 del body  # the columns hold the values now; the bytes need not wait for them
-                self.signature.check(piece.columns)
+                served.signature.check(piece.columns)
             except RequestError:
                 raise
             except Exception as exc:  # a body no check foresaw is still the body's fault
@@ -417,69 +415,8 @@ class ModelServer:
                 500, f"The model failed on this request: {type(exc).__name__}: {exc}"
             ) from exc
         if reply is not None:
-            return self._oip_answer(piece, result, rid, reply)
-        return self._mlflow_answer(result), {}
-
-    def _mlflow_answer(self, result: PieceResult) -> bytes:
-        out: dict[str, Any] = {"predictions": result.predictions.tolist()}
-        if result.proba is not None:
-            out["probabilities"] = result.proba.tolist()
-            out["classes"] = self.predictor.classes
-        return jsonio.dumps(out)
-
-    def _oip_answer(
-        self, piece: Piece, result: PieceResult, rid: str, reply: oip.Reply
-    ) -> tuple[bytes, dict[str, str]]:
-        outputs: list[tuple[str, np.ndarray, dict[str, Any]]] = [
-            ("predict", result.predictions, {})
-        ]
-        if result.proba is not None:
-            proba = np.asarray(result.proba, dtype=np.float64)
-            outputs.append(("predict_proba", proba, {"classes": self.predictor.classes}))
-        head = {
-            "model_name": self.model.name,
-            "model_version": str(self.model.version),
-            "id": piece.request_id or rid,
-            "parameters": {},
-        }
-        return oip.answer(head, outputs, reply)
-
-    def _model_metadata(self) -> dict[str, Any]:
-        inputs = [
-            {"name": c.name, "datatype": "FP64" if c.kind == "number" else "BYTES", "shape": [-1]}
-            for c in self.signature.columns
-        ]
-        outputs = [
-            {
-                "name": "predict",
-                "datatype": "FP64" if self.model.task == "regression" else "BYTES",
-                "shape": [-1],
-            }
-        ]
-        if self.model.has_proba:
-            outputs.append(
-                {
-                    "name": "predict_proba",
-                    "datatype": "FP64",
-                    "shape": [-1, len(self.predictor.classes)],
-                }
-            )
-        return {
-            "name": self.model.name,
-            "versions": [str(self.model.version)],
-            "platform": "sklearn",
-            "inputs": inputs,
-            "outputs": outputs,
-            "parameters": {
-                "task": self.model.task,
-                "target": self.model.target,
-                "classes": self.predictor.classes,
-                "sha256": self.model.sha256,
-                "run_id": self.model.run_id,
-                "signature": self.model.columns,
-                "input_example": self.model.input_example,
-            },
-        }
+            return served.oip_answer(piece, result, rid, reply)
+        return served.mlflow_answer(result), {}
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -489,8 +426,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _refusal(status: int, message: str) -> Response:
-    return _json(RequestError(status, message).body(), status)
+def _refusal(status: int, message: str) -> Any:
+    from .routes import json_response
+
+    return json_response(RequestError(status, message).body(), status)
 
 
 def _log_event(event: str, **fields: Any) -> None:

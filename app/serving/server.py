@@ -1,4 +1,5 @@
-"""Run the server: load and verify the bundle, warm up, then uvicorn until SIGTERM.
+"""Run the server: load and verify the bundle (or each bundle of a folder), warm up, then
+uvicorn until SIGTERM.
 
 On SIGTERM (or Ctrl+C) uvicorn stops accepting connections and lets requests in flight
 finish; then the lifespan drains the batcher and flushes the prediction log, and the process
@@ -16,12 +17,19 @@ import socket
 import sys
 import threading
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model_loader import BundleError, load_bundle
+from .model_loader import BundleError
 from .options import ServeOptions
 
+if TYPE_CHECKING:
+    from .http import ModelServer
+
 EXIT_REFUSED = 1
+
+
+class WarmUpError(Exception):
+    """A model fails on its own input example, so it is not served."""
 
 
 class BindError(Exception):
@@ -95,6 +103,30 @@ def configure_logging() -> None:
         access.propagate = False
 
 
+def build(options: ServeOptions) -> ModelServer:
+    """Every bundle of ``options.bundle`` (one bundle, or a folder of them) loaded, verified
+    and warmed up; ``BundleError`` or ``WarmUpError`` says which one cannot be served."""
+    from .http import ModelServer
+    from .repository import ModelRepository, scan
+
+    entries = scan(options.bundle)
+    server = ModelServer(ModelRepository(options.bundle, entries), options)
+    for entry in entries:
+        try:
+            served = server.load(entry)
+        except BundleError:
+            raise
+        except Exception as exc:
+            which = f"{entry.name} version {entry.version}" if len(entries) > 1 else "the model"
+            raise WarmUpError(
+                f"{which} fails on its own input example ({type(exc).__name__}: {exc}); "
+                "it is not served. Check that the bundle's packages match the ones it was "
+                "trained with."
+            ) from exc
+        server.hold(served)
+    return server
+
+
 def serve(options: ServeOptions, sock: socket.socket | None = None) -> int:
     """Serve until told to stop, on ``sock`` if given (else bound here); returns the exit
     code (1 when the bundle is refused or the address cannot be listened on)."""
@@ -106,25 +138,12 @@ def serve(options: ServeOptions, sock: socket.socket | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_REFUSED
     try:
-        model = load_bundle(options.bundle)
-    except BundleError as exc:
+        server_model = build(options)
+    except (BundleError, WarmUpError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     import uvicorn
 
-    from .http import ModelServer
-
-    server_model = ModelServer(model, options)
-    try:
-        server_model.warm_up()
-    except Exception as exc:
-        print(
-            f"error: the model fails on its own input example ({type(exc).__name__}: {exc}); "
-            "it is not served. Check that the bundle's packages match the ones it was "
-            "trained with.",
-            file=sys.stderr,
-        )
-        return EXIT_REFUSED
     config = uvicorn.Config(
         server_model.asgi(),
         host=options.host,

@@ -265,3 +265,22 @@ def servers(bundles: dict[str, Any], server_logs: Path, prediction_dir: Path) ->
             if server.proc.poll() is None:
                 server.proc.kill()
                 server.proc.wait(timeout=10)
+
+
+def scrape(server: Server) -> dict[tuple[str, tuple], float]:
+    """Every sample of the server's ``/metrics``: (name, sorted labels) → value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with server.client() as client:
+        text = client.get("/metrics").text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def sum_of(samples: dict, name: str, **labels: str) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels``."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))

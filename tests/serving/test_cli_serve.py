@@ -86,6 +86,42 @@ def test_serve_run_answers_like_the_run_model(services, store_url, small_csv, tm
     assert [json.loads(x)["prediction"] for x in logged] == expected
 
 
+def test_serve_several_versions_in_one_server(services, store_url, small_csv, tmp_path) -> None:
+    from app.core.training.request import TrainRequest
+
+    run, model = _train(services, small_csv)
+    first = services.registry.register(run.id, "irisa")
+    services.registry.set_alias("irisa", "champion", first.version, force=True, reason="serve test")
+    other_run = services.training.train_inline(
+        TrainRequest(
+            dataset="iris_like", target="species", estimator="logistic", folds=3, plots=False
+        )
+    )
+    services.registry.register(other_run.id, "irisb")
+    other = services.training.load_model(other_run.id)
+    server = _start(store_url, tmp_path, "irisa@champion", "irisb@1")
+    try:
+        wait_ready(server)
+        with server.client() as client:
+            names = [i["name"] for i in client.get("/v2/models/irisa").json()["inputs"]]
+            X = pd.DataFrame(ROWS)[names]
+            a = client.post("/models/irisa/invocations", json={"dataframe_records": ROWS})
+            b = client.post("/models/irisb/versions/1/invocations",
+                            json={"dataframe_records": ROWS})  # fmt: skip
+            index = client.post("/v2/repository/index").json()
+            both = client.post("/invocations", json={"dataframe_records": ROWS})
+        assert a.json()["predictions"] == model.predict(X).tolist()
+        assert b.json()["predictions"] == other.predict(X).tolist()
+        assert {(r["name"], r["version"]) for r in index} == {("irisa", "1"), ("irisb", "1")}
+        assert both.status_code == 404 and "irisa@1" in both.json()["error"]
+        assert "Serving irisa@1, irisb@1" in server.stderr()
+    finally:
+        code = server.stop(timeout=60)
+    assert code == 0, server.stderr()
+    logs = sorted(p.name for p in (tmp_path / "predictions").iterdir())
+    assert logs == ["irisa-v1", "irisb-v1"]  # one prediction log per model
+
+
 def test_serve_needs_a_version_or_a_run(store_url, capsys) -> None:
     from app.cli import main
 

@@ -15,24 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.serving.conftest import ROOT, free_port, records, start_server
-
-
-def scrape(server) -> dict[tuple[str, tuple], float]:
-    with server.client() as client:
-        text = client.get("/metrics").text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def _sum(samples: dict, name: str, **labels: str) -> float:
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+from tests.serving.conftest import ROOT, free_port, records, scrape, start_server, sum_of
 
 
 async def _burst(url: str, bodies: list[dict]) -> list[httpx.Response]:
@@ -52,7 +36,7 @@ def test_concurrent_requests_are_batched_and_counted(bundles, servers) -> None:
     after = scrape(server)
 
     def delta(name: str, **labels: str) -> float:
-        return _sum(after, name, **labels) - _sum(before, name, **labels)
+        return sum_of(after, name, **labels) - sum_of(before, name, **labels)
 
     assert delta("modeldesk_requests_total", endpoint="invocations", code="200") == 64
     assert delta("modeldesk_predicted_rows_total") == 64
@@ -74,8 +58,8 @@ def test_errors_are_counted_by_code(servers) -> None:
     after = scrape(server)
     for code in ("422", "400"):
         assert (
-            _sum(after, "modeldesk_request_errors_total", code=code)
-            - _sum(before, "modeldesk_request_errors_total", code=code)
+            sum_of(after, "modeldesk_request_errors_total", code=code)
+            - sum_of(before, "modeldesk_request_errors_total", code=code)
             == 1
         )
 

@@ -1,25 +1,19 @@
-"""The model bundle an image is built from, and the in-process answers it must reproduce.
+"""The in-process answers a model image must reproduce, from the very bytes that go into it.
 
-The bundle (model.skops + model.json + code/) is written by ``app.core.bundle``. The expected
-predictions for the input example are computed here, in this process, from the very bytes
-that go into the image, so the smoke test compares the container with the validated model.
+The bundles themselves (``app.core.bundle.VerifiedBundle``) are read and hashed once; the
+expected predictions for each input example are computed here, in this process, from those
+bytes in memory, so the smoke test compares the container with the validated model without
+a second read or hash.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import InvalidInput
 
-
-def write_bundle(registry: Any, ref: str, dest: Path) -> Path:
-    """Write the bundle of the registry version ``ref`` into the empty folder ``dest``."""
-    from app.core.bundle import bundle_from_version
-
-    folder, _ = bundle_from_version(registry, ref, dest)
-    return Path(folder)
+if TYPE_CHECKING:
+    from app.core.bundle import VerifiedBundle
 
 
 def example_frame(example: list[dict[str, Any]], signature: dict[str, Any]) -> Any:
@@ -40,25 +34,47 @@ def example_frame(example: list[dict[str, Any]], signature: dict[str, Any]) -> A
     return frame
 
 
-def expected_predictions(bundle: Path) -> dict[str, Any]:
+def expected_predictions(bundle: VerifiedBundle) -> dict[str, Any]:
     """{"rows": input example, "predictions": what the verified model answers for it}."""
-    from app.core.training import model_io
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
-    meta = json.loads((bundle / "model.json").read_text(encoding="utf-8"))
+    meta = bundle.meta
     example = list(meta.get("input_example") or [])
     if not example:
         raise InvalidInput(
-            f"Model {meta.get('name')} version {meta.get('version')} has no input example, "
+            f"Model {bundle.name} version {bundle.version} has no input example, "
             "so the deployment cannot be smoke-tested.",
             hint="Register the model from a run trained by ModelDesk, which records one.",
         )
-    data = (bundle / "model.skops").read_bytes()
-    pipeline = model_io.loads_verified(
-        data, meta["artifact_sha256"], list(meta.get("trusted_types") or [])
-    )
+    try:  # skops refuses any type outside the recorded list
+        pipeline = sio.loads(bundle.data, trusted=sorted(set(meta.get("trusted_types") or [])))
+    except UntrustedTypesFoundException as exc:
+        raise InvalidInput(
+            f"{bundle.ref}'s file holds types that were not trusted when it was saved: {exc}",
+            hint="Import it again, trusting those types, if you know where it came from.",
+        ) from exc
     frame = example_frame(example, meta.get("signature") or {})
     predictions = [_plain(v) for v in pipeline.predict(frame).tolist()]
     return {"rows": example, "predictions": predictions}
+
+
+def expected_for_image(bundles: list[VerifiedBundle]) -> dict[str, Any]:
+    """The image row's ``example``: one model's as it always was; for several, one entry per
+    model with the route its smoke test posts to."""
+    if len(bundles) == 1:
+        return expected_predictions(bundles[0])
+    return {
+        "models": [
+            {
+                "name": b.name,
+                "version": b.version,
+                "path": f"/models/{b.name}/versions/{b.version}/invocations",
+                **expected_predictions(b),
+            }
+            for b in bundles
+        ]
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -211,13 +211,18 @@ def request(
 
 
 def smoke_test(
-    port: int, example: list[dict[str, Any]], expected: list[Any], *, token: str | None = None
+    port: int,
+    example: list[dict[str, Any]],
+    expected: list[Any],
+    *,
+    token: str | None = None,
+    path: str = "/invocations",
 ) -> dict[str, Any]:
-    """Send the input example; compare the container's predictions with ``expected``."""
+    """Send the input example to ``path``; compare the predictions with ``expected``."""
     status, body, latency = request(
         port,
         "POST",
-        "/invocations",
+        path,
         token=token,
         json_body={"dataframe_records": example},
         headers={"X-Prediction-Log": "skip"},  # not traffic: keep it out of the drift log

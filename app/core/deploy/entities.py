@@ -32,13 +32,24 @@ class Image:
         return self.labels.get("io.modeldesk.version", "")
 
     @property
+    def models(self) -> list[str]:
+        """The model versions the image serves (``churn@3``; several for a multi-model one)."""
+        several = self.labels.get("io.modeldesk.models")
+        if several:
+            return several.split(",")
+        return [f"{self.model}@{self.version}"] if self.model else []
+
+    @property
     def ref(self) -> str:
+        if "io.modeldesk.models" in self.labels:
+            return f"{self.model} ({', '.join(self.models)})"
         return f"{self.model}@{self.version}" if self.model else self.tag
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat()
         data["ref"] = self.ref
+        data["models"] = self.models
         return data
 
 
