@@ -34,6 +34,12 @@ def register(commands: Any) -> None:
         "--columns", metavar="KEYS", help="comma-separated metrics.X / params.Y columns to show"
     )
     p.add_argument("--deleted", action="store_true", help="include deleted runs")
+    p.add_argument(
+        "--include-partial",
+        action="store_true",
+        help="let the partial metrics of failed, cancelled and pruned runs count in --sort "
+        "and --filter (by default they sort last and match no metric clause)",
+    )
     add_common(p)
     p.set_defaults(handler=list_)
 
@@ -98,6 +104,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _partial(text: str, partial: bool) -> str:
+    return f"{text}*" if partial and text != "-" else text
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
@@ -147,8 +157,16 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         limit=args.limit or None,
         columns=columns,
         include_deleted=args.deleted,
+        include_partial=args.include_partial,
     )
-    payload = {"total": page.total, "runs": [r.to_dict() for r in page.runs]}
+    states = services.tracking.partial_states(r.id for r in page.runs)
+    payload = {
+        "total": page.total,
+        "runs": [
+            {**r.to_dict(), "partial": r.id in states, "state": states.get(r.id, r.status)}
+            for r in page.runs
+        ],
+    }
     if not page.runs:
         return payload, "No runs match." if page.total == 0 and args.filter else "No runs yet."
     header = ["ID", "STATUS", "ESTIMATOR", "TARGET", "STARTED"] + [
@@ -157,15 +175,18 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     rows = [
         [
             str(r.id) + (" (deleted)" if r.deleted else ""),
-            r.status,
+            states.get(r.id, r.status),
             r.estimator or "-",
             r.target or "-",
             f"{r.started_at:%Y-%m-%d %H:%M}",
-            *(_fmt(r.values.get(c)) for c in columns),
+            *(_partial(_fmt(r.values.get(c)), r.id in states) for c in columns),
         ]
         for r in page.runs
     ]
     text = _table(header, rows)
+    if any(r.id in states and any(r.values.get(c) is not None for c in columns) for r in page.runs):
+        note = "ranked, as asked" if args.include_partial else "left out of --sort and --filter"
+        text += f"\n(* partial: the run stopped before every fold was scored; {note})"
     if page.total > len(page.runs):
         text += f"\n({len(page.runs)} of {page.total} runs; --limit 0 shows all)"
     return payload, text

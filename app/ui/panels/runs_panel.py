@@ -114,7 +114,7 @@ class RunsPanel(RunOperations, QWidget):
         self.compare_button, self.delete_button = bar.compare_button, bar.delete_button
         self.restore_button, self.new_button = bar.restore_button, bar.new_button
         self.reproduce_button, self.export_button = bar.reproduce_button, bar.export_button
-        self.register_button = bar.register_button
+        self.register_button, self.include_partial = bar.register_button, bar.include_partial
         self.model = RunsTableModel(tracking=tracking, runner=runner, parent=self)
         self.table = RunsTableView()
         self.table.setModel(self.model)
@@ -166,6 +166,7 @@ class RunsPanel(RunOperations, QWidget):
         self.filter.returnPressed.connect(self._on_filter_return_pressed)
         self.filter.textChanged.connect(self._on_filter_text_changed)
         self.show_deleted.toggled.connect(self._on_show_deleted_toggled)
+        self.include_partial.toggled.connect(self._on_include_partial_toggled)
         self.columns_menu.aboutToShow.connect(self._on_columns_menu_about_to_show)
         bar.column_toggled.connect(self._on_toolbar_column_toggled)
         self.new_button.clicked.connect(self._on_new_button_clicked)
@@ -381,6 +382,9 @@ class RunsPanel(RunOperations, QWidget):
     def _on_show_deleted_toggled(self, checked: bool) -> None:
         self.model.update_query(include_deleted=checked)
         self._update_buttons()
+
+    def _on_include_partial_toggled(self, checked: bool) -> None:
+        self.model.update_query(include_partial=checked)
 
     def _on_find_shortcut(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
