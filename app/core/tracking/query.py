@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, case, exists, null, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import InvalidInput
@@ -168,12 +168,12 @@ def sort_column(sort: str, *, include_partial: bool = False) -> tuple[Any, Any |
     kind, _, key = sort.partition(".")
     if kind in ("metrics", "params") and key:
         table = RunLatestMetricRow if kind == "metrics" else RunParamRow
-        values = select(table.run_id, table.value).where(table.key == key)
+        alias = select(table.run_id, table.value).where(table.key == key).subquery()
         if kind == "metrics" and not include_partial:
-            values = values.join(RunRow, RunRow.id == table.run_id).where(
-                RunRow.status.not_in(PARTIAL_STATUSES)
-            )
-        alias = values.subquery()
+            # a CASE on the outer row, not a join in the subquery: SQLite flattens a plain
+            # subquery into the page query; with a join inside it materialises all of it
+            hidden = case((RunRow.status.in_(PARTIAL_STATUSES), null()), else_=alias.c.value)
+            return hidden, alias
         return alias.c.value, alias
     column = ATTRIBUTES.get(sort)
     if column is None:

@@ -519,7 +519,9 @@ class PreparePanel(QWidget):
         self.preview_ready.emit(preview)
 
     def _on_saved(self, bridge: JobBridge, rv: Any) -> None:
-        self.messages.info(f"Saved {rv.ref}.")
+        self.messages.info(f"Saved {rv.ref}: New run and New study offer it now.")
+        if self._context is not None:  # the recipe just saved is the one to train with
+            self._context.update(recipe=rv.ref)
         self.recipe_saved.emit(rv)
         self.reload()
 

@@ -91,10 +91,12 @@ class RunsPanel(RunOperations, QWidget):
         training: Any = None,
         registry: Callable[[], Any] | None = None,
         context: CurrentContext | None = None,
+        recipes: Callable[[], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("panel-runs")
+        self._recipes = recipes  # New run's recipe picker; called on first use
         self._tracking, self._runner, self._datasets = tracking, runner, datasets
         self._registry = registry  # called on first use: the registry imports on demand
         self._context = context
@@ -339,6 +341,7 @@ class RunsPanel(RunOperations, QWidget):
             launcher=self.launcher,
             runner=self._runner,
             context=self._context,
+            recipes=self._recipes,
         )
 
     def _restore_columns(self) -> None:
@@ -521,6 +524,7 @@ def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None
         training=getattr(services, "training", None),
         registry=lambda: services.registry,
         context=context,
+        recipes=lambda: services.recipes,
     )
 
 
