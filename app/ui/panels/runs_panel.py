@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QSplitter,
     QTabWidget,
@@ -47,11 +45,11 @@ from app.ui.items import DatasetItem, RunItem, StudyItem, TrialItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
 from app.ui.panels.runs_compare import CompareView
 from app.ui.panels.runs_detail import RunDetailView, load_detail
-from app.ui.panels.runs_jobs import for_each
 from app.ui.panels.runs_operations import RunOperations
 from app.ui.panels.runs_register import (
     RegisterDialog,
 )
+from app.ui.panels.runs_selection import SelectionOperations
 from app.ui.panels.runs_table_model import FIXED_COLUMNS, RunsTableModel
 from app.ui.panels.runs_training import TrainingLauncher
 from app.ui.panels.runs_widgets import RunsTableView, RunsToolbar, default_columns
@@ -69,7 +67,7 @@ SEARCH_DELAY_MS = 250
 DETAIL_DELAY_MS = 120
 
 
-class RunsPanel(RunOperations, QWidget):
+class RunsPanel(SelectionOperations, RunOperations, QWidget):
     run_selected = Signal(object)  # run id or None
     open_requested = Signal(str, object)  # (panel key, item): a trial's study, a new version
     item_menu_requested = Signal(object, QPoint)  # (RunItem, global position)
@@ -243,34 +241,6 @@ class RunsPanel(RunOperations, QWidget):
         ids = self.selected_run_ids()
         return RunItem(ids[0]) if ids else None
 
-    def compare_selected(self) -> None:
-        self.compare_runs(self.selected_run_ids())
-
-    def delete_selected(self) -> None:
-        ids = [r.id for r in self.selected_runs() if not r.deleted]
-        if ids:
-            self._change(
-                self._tracking.delete,
-                ids,
-                "Deleted",
-                hint="Tick Show deleted, select them and press Restore to undo.",
-            )
-
-    def restore_selected(self) -> None:
-        ids = [r.id for r in self.selected_runs() if r.deleted]
-        if ids:
-            self._change(self._tracking.restore, ids, "Restored")
-
-    def reproduce_selected(self) -> None:
-        ids = self.selected_run_ids()
-        if len(ids) == 1:
-            self.reproduce_run(ids[0])
-
-    def export_selected(self, dest: str | None = None) -> None:
-        ids = self.selected_run_ids()
-        if len(ids) == 1:
-            self.export_code(ids[0], dest)
-
     def close_jobs(self) -> None:
         """Stop asking and listening: the panel is closing (the runner may be gone next)."""
         self._search_timer.stop()
@@ -296,23 +266,7 @@ class RunsPanel(RunOperations, QWidget):
         self.close_jobs()
         super().closeEvent(event)
 
-    # -- questions (methods so that tests can replace them) -----------------------------------
-
-    def _ask_export_path(self, run_id: int) -> str | None:
-        suggested = str(Path.home() / f"run_{run_id}.py")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export run as code", suggested, "Python (*.py)"
-        )
-        return path or None
-
     # -- jobs --------------------------------------------------------------------------------
-
-    def _change(
-        self, fn: Callable[[int], Any], ids: list[int], verb: str, *, hint: str | None = None
-    ) -> None:
-        self._jobs.start(
-            for_each, fn, ids, name=f"{verb} runs", done=self._on_runs_changed, verb=verb, hint=hint
-        )
 
     def _load_detail(self, run_id: int) -> None:
         self.detail.show_loading(run_id)
@@ -448,15 +402,6 @@ class RunsPanel(RunOperations, QWidget):
         self.messages.info(f"Saved the note of run {run_id}.")
         if self.detail.run_id == run_id:
             self._load_detail(run_id)
-
-    def _on_runs_changed(self, bridge: JobBridge, ids: list[int]) -> None:
-        verb = bridge.context["verb"]
-        what = f"run {ids[0]}" if len(ids) == 1 else f"{len(ids)} runs"
-        self.messages.info(f"{verb} {what}.", hint=bridge.context.get("hint"))
-        self.runs_changed.emit()
-        self.model.refresh()
-        if self.detail.run_id in ids:
-            self._load_detail(self.detail.run_id)
 
     def _on_launcher_started(self, run_id: int, bridge: JobBridge) -> None:
         self.jobs.add(bridge, f"Training run {run_id}")

@@ -54,6 +54,7 @@ EXPORT_FILTERS = {
     ".pdf": "PDF document (*.pdf)",
 }
 RESIZE_DEBOUNCE_MS = 120
+PNG_DPI_SCALE = 2.0  # a PNG export at twice the screen's resolution, as PlotCanvas's
 MIN_SIZE = QSize(160, 120)  # below this matplotlib's constrained layout has no room
 _BASE_DPI = 96.0
 #: A figure is touched by one thread at a time: a render still running when a newer one
@@ -87,7 +88,7 @@ def draw_image(figure: Any, frame: Frame) -> QImage:
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from app.ui.widgets.plot_canvas import style_figure
+    from app.ui.widgets.plot_style import style_figure
 
     dpi = _BASE_DPI * frame.ratio
     with _FIGURE_LOCK:
@@ -137,7 +138,7 @@ def export_figure(figure: Any, path: str, colors: PlotColors, *, progress: Any) 
     """Job body: write ``figure`` to ``path`` in the format its extension names."""
     import matplotlib
 
-    from app.ui.widgets.plot_canvas import PNG_DPI_SCALE, style_figure
+    from app.ui.widgets.plot_style import style_figure
 
     progress.check_cancelled()
     suffix = Path(path).suffix.lower()
