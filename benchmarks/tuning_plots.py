@@ -54,7 +54,9 @@ class Probe:
         self._last, self._last_cpu = now, cpu
 
 
-def make_study(storage, trials: int):
+def make_study(storage, trials: int, *, name: str = "bench"):
+    """A real Optuna study: a float (log), an int and a categorical parameter, three reported
+    steps per trial and a median pruner (the Tuning plot test uses it too)."""
     import optuna
 
     def objective(trial):
@@ -70,7 +72,7 @@ def make_study(storage, trials: int):
         return value
 
     study = optuna.create_study(
-        study_name="bench", storage=storage, direction="maximize",
+        study_name=name, storage=storage, direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=0),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5),
     )  # fmt: skip

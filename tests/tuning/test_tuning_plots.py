@@ -55,29 +55,11 @@ class Probe(QObject):
 @pytest.fixture
 def study(tuning):
     """40 trials of a real Optuna study in the store's Optuna storage: three kinds of
-    parameter, intermediate values per step, a median pruner that prunes some."""
-    import optuna
+    parameter, intermediate values per step, a median pruner that prunes some (the study the
+    benchmark draws, ``benchmarks.tuning_plots``)."""
+    from benchmarks.tuning_plots import make_study
 
-    def objective(trial):
-        x = trial.suggest_float("x", 1e-3, 10.0, log=True)
-        n = trial.suggest_int("n", 1, 50)
-        kind = trial.suggest_categorical("kind", ["a", "b", "c"])
-        value = 0.0
-        for step in range(1, 4):
-            value = 1 / (1 + (x - 3) ** 2) + n / 500 + {"a": 0, "b": 0.05, "c": 0.1}[kind] + step
-            trial.report(value, step)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-        return value
-
-    created = optuna.create_study(
-        study_name="plots40",
-        storage=tuning.storage,
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=0),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5),
-    )
-    created.optimize(objective, n_trials=40)
+    created = make_study(tuning.storage, 40, name="plots40")
     states = {t.state.name for t in created.trials}
     assert len(created.trials) >= 30 and {"COMPLETE", "PRUNED"} <= states
     _warm_imports(created)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs
 from app.ui.widgets.colors import PlotColors, plot_colors
+from app.ui.widgets.plot_style import EXPORT_FILTERS, PNG_DPI_SCALE
 
 TITLES = {
     "history": "Optimisation history",
@@ -48,13 +49,7 @@ TITLES = {
     "timeline": "Timeline",
     "edf": "Empirical distribution",
 }
-EXPORT_FILTERS = {
-    ".png": "PNG image (*.png)",
-    ".svg": "SVG vector image (*.svg)",
-    ".pdf": "PDF document (*.pdf)",
-}
 RESIZE_DEBOUNCE_MS = 120
-PNG_DPI_SCALE = 2.0  # a PNG export at twice the screen's resolution, as PlotCanvas's
 MIN_SIZE = QSize(160, 120)  # below this matplotlib's constrained layout has no room
 _BASE_DPI = 96.0
 #: A figure is touched by one thread at a time: a render still running when a newer one

@@ -40,14 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.widgets.colors import plot_colors
-from app.ui.widgets.plot_style import style_figure
-
-EXPORT_FILTERS = {
-    ".png": "PNG image (*.png)",
-    ".svg": "SVG vector image (*.svg)",
-    ".pdf": "PDF document (*.pdf)",
-}
-PNG_DPI_SCALE = 2.0
+from app.ui.widgets.plot_style import EXPORT_FILTERS, PNG_DPI_SCALE, style_figure
 
 HoverFn = Callable[[Any], "str | None"]
 

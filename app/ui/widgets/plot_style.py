@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from app.ui.widgets.colors import PlotColors
 
+EXPORT_FILTERS = {
+    ".png": "PNG image (*.png)",
+    ".svg": "SVG vector image (*.svg)",
+    ".pdf": "PDF document (*.pdf)",
+}
+PNG_DPI_SCALE = 2.0  # a PNG export at twice the screen's resolution
+
 
 def style_figure(figure: Any, colors: PlotColors) -> None:
     """Recolour what matplotlib draws by default (not the data) with ``colors``."""
