@@ -1,4 +1,4 @@
-"""``modeldesk datasets add|list|show|export|rm|restore|rename``."""
+"""``modeldesk datasets add|list|show|roles|export|rm|restore|rename``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,26 @@ def register(commands: Any) -> None:
     p.add_argument("ref", metavar="NAME[@VERSION]")
     add_common(p)
     p.set_defaults(handler=show)
+
+    p = sub.add_parser(
+        "roles",
+        help="show or set a version's column roles (target, identifiers, ignored, features)",
+        description="With no option, show each column's role. The options change only the "
+        "columns they name; the other roles stay as stored. Profile, train and tune use the "
+        "stored target when --target is not given to them.",
+    )
+    p.add_argument("ref", metavar="NAME[@VERSION]")
+    p.add_argument("--target", metavar="COL", help="the column to predict (replaces the old)")
+    p.add_argument("--no-target", action="store_true", help="store no target")
+    for flag, dest, text in (
+        ("--id", "ids", "identifier columns (never used as features)"),
+        ("--ignore", "ignored", "columns left out of training"),
+        ("--feature", "features", "columns used as features again"),
+    ):
+        p.add_argument(flag, dest=dest, nargs="+", action="extend", default=[], metavar="COL",
+                       help=text)  # fmt: skip
+    add_common(p)
+    p.set_defaults(handler=roles)
 
     p = sub.add_parser("export", help="write a version to a file (format from its extension)")
     p.add_argument("ref", metavar="NAME[@VERSION]")
@@ -116,6 +136,46 @@ def show(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     ]
     lines += [f"{c.name:<30} {c.physical_type:<22} {c.role:<12} {c.missing:,}" for c in v.schema]
     return v.to_dict(), "\n".join(lines)
+
+
+def _asked_roles(args: argparse.Namespace) -> dict[str, str]:
+    """{column: role} the options name; a column named for two roles is refused."""
+    asked: dict[str, str] = {}
+    pairs = [(args.target, "target")] if args.target else []
+    pairs += [(c, "identifier") for c in args.ids] + [(c, "ignored") for c in args.ignored]
+    pairs += [(c, "feature") for c in args.features]
+    for column, role in pairs:
+        if asked.get(column, role) != role:
+            raise InvalidInput(
+                f"Column '{column}' was given two roles: {asked[column]} and {role}.",
+                hint="Name each column once: --target, --id, --ignore or --feature.",
+            )
+        asked[column] = role
+    return asked
+
+
+def roles(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    """Show a version's column roles, or set the ones named (the Data panel's schema call)."""
+    version = services.datasets.resolve(args.ref)
+    asked = _asked_roles(args)
+    if args.target and args.no_target:
+        raise InvalidInput("--target and --no-target contradict each other; give one.")
+    changed = bool(asked) or args.no_target
+    if changed:
+        usages = dict(version.usages)
+        if args.target or args.no_target:  # one target: the old one becomes a feature
+            usages = {c: u for c, u in usages.items() if u != "target"}
+        usages.update(asked)
+        version = services.datasets.set_usages(version, usages)
+    table = {c.name: version.usages.get(c.name, "feature") for c in version.schema}
+    payload = {"ref": version.ref, "target": version.target, "roles": table, "changed": changed}
+    width = max([len("COLUMN"), *(len(name) for name in table)]) + 2
+    lines = [f"{version.ref}: " + (f"target '{version.target}'" if version.target else "no target")]
+    lines += ["", f"{'COLUMN':<{width}}ROLE"]
+    lines += [f"{name:<{width}}{role}" for name, role in table.items()]
+    if not version.target:
+        lines += ["", f"Set one with: modeldesk datasets roles {version.ref} --target COLUMN"]
+    return payload, "\n".join(lines)
 
 
 def export(services: Any, args: argparse.Namespace) -> tuple[Any, str]:

@@ -34,6 +34,12 @@ def register(commands: Any) -> None:
         "--columns", metavar="KEYS", help="comma-separated metrics.X / params.Y columns to show"
     )
     p.add_argument("--deleted", action="store_true", help="include deleted runs")
+    p.add_argument(
+        "--include-partial",
+        action="store_true",
+        help="let the partial metrics of failed, cancelled and pruned runs count in --sort "
+        "and --filter (by default they sort last and match no metric clause)",
+    )
     add_common(p)
     p.set_defaults(handler=list_, reads_only=lambda a: not a.filter)
 
@@ -98,6 +104,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _partial(text: str, partial: bool) -> str:
+    return f"{text}*" if partial and text != "-" else text
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
@@ -150,12 +160,18 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         "limit": args.limit or None,
         "columns": columns,
         "include_deleted": args.deleted,
+        "include_partial": args.include_partial,
     }
     if args.filter:
         page = services.tracking.search(filter=args.filter, **query)
         total, runs = page.total, [r.to_dict() for r in page.runs]
+        states = services.tracking.partial_states(r["id"] for r in runs)
     else:
         total, runs = listing.runs_page(services.reader, **query)
+        states = listing.partial_states(services.reader, [r["id"] for r in runs])
+    runs = [
+        {**r, "partial": r["id"] in states, "state": states.get(r["id"], r["status"])} for r in runs
+    ]
     payload = {"total": total, "runs": runs}
     if not runs:
         return payload, "No runs match." if total == 0 and args.filter else "No runs yet."
@@ -165,15 +181,18 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     rows = [
         [
             str(r["id"]) + (" (deleted)" if r["deleted"] else ""),
-            r["status"],
+            r["state"],
             r["estimator"] or "-",
             r["target"] or "-",
             r["started_at"][:16].replace("T", " "),
-            *(_fmt(r.get(c)) for c in columns),
+            *(_partial(_fmt(r.get(c)), r["partial"]) for c in columns),
         ]
         for r in runs
     ]
     text = _table(header, rows)
+    if any(r["partial"] and any(r.get(c) is not None for c in columns) for r in runs):
+        note = "ranked, as asked" if args.include_partial else "left out of --sort and --filter"
+        text += f"\n(* partial: the run stopped before every fold was scored; {note})"
     if total > len(runs):
         text += f"\n({len(runs)} of {total} runs; --limit 0 shows all)"
     return payload, text

@@ -64,7 +64,12 @@ def _fill(services, tmp_path: Path) -> None:
         )
         if i % 2:
             tracking.log_metrics(run, {"accuracy": (i * 7 % 11) / 11, "r2": i / 12})
-        if i % 5:
+        if i == 3:  # a pruned trial's run: the best accuracy, but partial
+            tracking.set_tags(run, {"trial_state": "PRUNED"})
+            tracking.finish(run, "cancelled", "Pruned by the median pruner after fold 2.")
+        elif i == 9:
+            tracking.finish(run, "failed", "boom")
+        elif i % 5:
             tracking.finish(run)
         if i == 4:
             tracking.delete(run)
@@ -86,6 +91,8 @@ RUN_QUERIES = [
     {"sort": "target", "descending": False, "limit": 4, "columns": ["params.depth"]},
     {"sort": "started_at", "limit": None, "columns": ["metrics.r2"]},
     {"sort": "id", "descending": False, "limit": 7, "include_deleted": True},
+    {"sort": "metrics.accuracy", "columns": ["metrics.accuracy"], "include_partial": True},
+    {"sort": "metrics.r2", "descending": False, "limit": 4, "include_partial": True},
 ]
 
 
@@ -98,6 +105,24 @@ def test_runs_page_equals_the_tracking_search(filled, query) -> None:
     assert total == page.total
     assert runs == [r.to_dict() for r in page.runs]
     assert listing.run_keys(EngineReader(services.store)) == services.tracking.keys()
+    ids = [r["id"] for r in runs]
+    states = listing.partial_states(EngineReader(services.store), ids)
+    assert states == services.tracking.partial_states(ids)
+
+
+def test_partial_metrics_sort_last_on_the_fast_path_unless_asked(filled) -> None:
+    services, _ = filled
+    reader = EngineReader(services.store)
+    _, ranked = listing.runs_page(reader, sort="metrics.accuracy", columns=["metrics.accuracy"])
+    states = listing.partial_states(reader, [r["id"] for r in ranked])
+    assert sorted(states.values()) == ["failed", "pruned after fold 2"]
+    with_value = [r for r in ranked if r["metrics.accuracy"] is not None]
+    finished = [r for r in with_value if r["id"] not in states]
+    assert with_value[: len(finished)] == finished  # the partial ones come after every finished
+    _, asked = listing.runs_page(
+        reader, sort="metrics.accuracy", columns=["metrics.accuracy"], include_partial=True
+    )
+    assert asked[0]["name"] == "r3"  # its partial 10/11 tops the sort only when asked
 
 
 def test_datasets_and_models_equal_the_services(filled) -> None:

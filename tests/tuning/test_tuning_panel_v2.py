@@ -149,19 +149,20 @@ def test_only_applicable_plots_and_the_canvas_follows_resizes(qtbot, panel) -> N
     qtbot.waitUntil(lambda: panel.plots.kinds() != [], timeout=WAIT_MS)
     kinds = panel.plots.kinds()
     assert "pareto" not in kinds and "history" in kinds and "intermediate" in kinds
-    qtbot.waitUntil(lambda: panel.plots.canvas is not None, timeout=WAIT_MS)
-    canvas = panel.plots.canvas
-    qtbot.waitUntil(lambda: canvas.isVisible(), timeout=WAIT_MS)
-    draws: list[tuple[int, int]] = []
-    canvas.figure.canvas.mpl_connect(
-        "draw_event", lambda e: draws.append(tuple(int(v) for v in e.canvas.get_width_height()))
-    )
-    canvas.canvas.draw()
-    qtbot.waitUntil(lambda: bool(draws), timeout=WAIT_MS)
-    before = draws[-1]
+    plots = panel.plots
+    canvas = plots.canvas
+
+    def fits() -> bool:  # the picture drawn (in a job) at the canvas's size
+        pic = plots.picture
+        return (
+            pic is not None and not plots.busy and canvas.isVisible()
+            and pic.image.width() == round(canvas.width() * canvas.devicePixelRatioF())
+        )  # fmt: skip
+
+    qtbot.waitUntil(fits, timeout=WAIT_MS)
+    before = plots.picture.image.width()
     panel.resize(1400, 900)
-    qtbot.waitUntil(lambda: draws[-1] != before, timeout=WAIT_MS)  # drawn again, larger
-    assert draws[-1][0] > before[0]
+    qtbot.waitUntil(lambda: fits() and plots.picture.image.width() > before, timeout=WAIT_MS)
     # choosing another plot draws it on the same canvas; none of the offered ones fails
     with qtbot.waitSignal(panel.plots.rendered, timeout=WAIT_MS) as rendered:
         panel.plots.kind_combo.setCurrentIndex(kinds.index("slice"))

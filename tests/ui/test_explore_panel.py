@@ -172,3 +172,24 @@ def test_empty_store_says_what_to_do(qtbot, runner, panel) -> None:
 
 def test_the_main_window_hosts_the_panel(window) -> None:
     assert isinstance(window.panels["explore"], ExplorePanel)
+
+
+def test_a_version_without_a_stored_target_opens_on_its_cached_profiles_target(
+    qtbot, services, panel
+) -> None:
+    """Profiled with a target (``modeldesk profile --target churn``) before any role was
+    stored: Explore opens on that target, not "(no target)"; a stored target wins."""
+    v = add(services, frame(400), "customers")
+    assert v.target is None
+    services.profiles.profile(v, ProfileSettings(target="churn"))
+    show_and_wait(qtbot, panel)
+    assert panel.selected_target() == "churn"
+    assert panel.profile.document["target"]["column"] == "churn"  # the cached one, no re-run
+    assert panel.profile.cached
+
+    services.datasets.set_target(v, "y")  # a stored target wins over the profile's
+    with qtbot.waitSignal(panel.profile_loaded, timeout=WAIT_MS):
+        panel.reload_datasets()
+        qtbot.waitUntil(lambda: not panel._list_slot.busy, timeout=WAIT_MS)
+        panel.dataset_combo.currentIndexChanged.emit(panel.dataset_combo.currentIndex())
+    assert panel.selected_target() == "y"

@@ -54,7 +54,7 @@ def test_a_pruned_trials_run_says_pruned_after_fold_k(qtbot, services) -> None:
     run_id = services.tracking.create_run(
         name="trial 3", estimator="knn", tags={"trial_state": "PRUNED"}, trial_number=3
     )
-    services.tracking.finish(run_id, "cancelled", "Pruned by the median pruner after fold 1.")
+    services.tracking.finish(run_id, "cancelled", "Pruned by the median pruner after fold 2.")
     detail = load_detail(services.tracking, services.datasets, run_id, progress=NullProgress())
     view = RunDetailView()
     qtbot.addWidget(view)
@@ -72,7 +72,7 @@ def test_the_runs_table_says_pruned_and_marks_partial_metrics(qtbot, services, r
         name="trial 1", parent_run_id=parent, tags={"trial_state": "PRUNED"}, trial_number=1
     )
     tracking.log_metrics(pruned, {"cv.roc_auc": 0.9979})
-    tracking.finish(pruned, "cancelled", "Pruned by the median pruner after fold 1.")
+    tracking.finish(pruned, "cancelled", "Pruned by the median pruner after fold 2.")
     stopped = tracking.create_run(name="stopped by the user", parent_run_id=parent)
     tracking.finish(stopped, "cancelled", "Stopped by the user.")
     query = RunQuery(columns=("metrics.cv.roc_auc",))

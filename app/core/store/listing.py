@@ -13,6 +13,7 @@ from typing import Any
 
 from app.core.errors import InvalidInput
 from app.core.store.lite import Reader, as_datetime, as_json
+from app.core.tracking.states import PARTIAL_STATUSES, shown_state
 
 #: run attribute → column, the names ``--sort`` and ``--columns`` take (as ``tracking.query``)
 RUN_ATTRIBUTES = {
@@ -65,9 +66,11 @@ def runs_page(
     limit: int | None = 20,
     columns: list[str] | tuple[str, ...] = (),
     include_deleted: bool = False,
+    include_partial: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The total and one page of runs, in ``TrackingService.search``'s order (missing sort
-    values last, then the newest first), each with the chosen param/metric columns."""
+    values last, then the newest first), each with the chosen param/metric columns. Unless
+    ``include_partial``, a metric of a run that did not finish sorts as missing, as there."""
     params: dict[str, Any] = {}
     where = "" if include_deleted else "WHERE runs.deleted_at IS NULL"
     direction = "DESC" if descending else "ASC"
@@ -78,7 +81,11 @@ def runs_page(
             f"LEFT JOIN (SELECT run_id, value FROM {_VALUE_TABLES[kind]} WHERE key = :sort_key) "
             "AS sorted ON sorted.run_id = runs.id"
         )
-        order = f"sorted.value IS NULL, sorted.value {direction}, runs.id DESC"
+        value = "sorted.value"
+        if kind == "metrics" and not include_partial:
+            statuses = ", ".join(f"'{status}'" for status in PARTIAL_STATUSES)
+            value = f"(CASE WHEN runs.status IN ({statuses}) THEN NULL ELSE sorted.value END)"
+        order = f"{value} IS NULL, {value} {direction}, runs.id DESC"
     elif sort in RUN_ATTRIBUTES:
         join, column = "", f"runs.{RUN_ATTRIBUTES[sort]}"
         nulls = "" if sort in _NOT_NULL else f"{column} IS NULL, "
@@ -112,6 +119,23 @@ def runs_page(
         } if ids else {}  # fmt: skip
         rows = [found[i] for i in ids]
     return total, [_run_dict(row, extra) for row in rows]
+
+
+def partial_states(reader: Reader, run_ids: list[int]) -> dict[int, str]:
+    """``TrackingService.partial_states`` in plain SQL: for the runs among ``run_ids`` whose
+    metrics are partial, the status to show ("pruned after fold k", "failed", "cancelled")."""
+    ids = list(dict.fromkeys(run_ids))
+    if not ids:
+        return {}
+    marks = ", ".join(f":id{n}" for n in range(len(ids)))
+    statuses = ", ".join(f"'{status}'" for status in PARTIAL_STATUSES)
+    rows = reader.rows(
+        "SELECT runs.id, runs.status, runs.error, t.value FROM runs "
+        "LEFT JOIN run_tags t ON t.run_id = runs.id AND t.key = 'trial_state' "
+        f"WHERE runs.id IN ({marks}) AND runs.status IN ({statuses})",
+        {f"id{n}": i for n, i in enumerate(ids)},
+    )
+    return {run_id: shown_state(status, ts, error) for run_id, status, error, ts in rows}
 
 
 def _run_dict(row: tuple, extra: list[str]) -> dict[str, Any]:

@@ -6,6 +6,12 @@
 Clauses are joined by ``and``; a name is ``metrics.K``, ``params.K``, ``tags.K`` or a run
 attribute. Everything happens in the database, so a store of 100,000 runs filters and sorts
 without loading them into Python.
+
+A run that did not finish (failed, or cancelled: a pruned trial is stored as cancelled) keeps
+the metrics of the folds it got through. Those partial values are not comparable with a
+finished run's (a pruned trial's mean of two folds topped every sort), so metric clauses and
+metric sorts see only finished runs' values unless ``include_partial`` is asked for; the
+other runs still match the rest of the filter and sort as if the value were missing.
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, case, exists, null, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import InvalidInput
 from app.core.store.models import RunLatestMetricRow, RunParamRow, RunRow, RunTagRow
+from app.core.tracking.states import PARTIAL_STATUSES
 
 ATTRIBUTES = {
     "id": RunRow.id,
@@ -34,6 +41,7 @@ ATTRIBUTES = {
     "started_at": RunRow.started_at,
     "ended_at": RunRow.ended_at,
 }
+
 _OPS = ("<=", ">=", "!=", "=", "<", ">", "like", "ilike")
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|(?P<op><=|>=|!=|==|=|<|>)"
@@ -117,15 +125,16 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     }[op]
 
 
-def compile_clause(clause: Clause) -> ColumnElement[bool]:
+def compile_clause(clause: Clause, *, include_partial: bool = False) -> ColumnElement[bool]:
     kind, _, key = clause.field.partition(".")
     if kind == "metrics" and key:
         if not isinstance(clause.value, int | float):
             raise InvalidInput(f"metrics.{key} is compared with a number, not '{clause.value}'.")
         m = RunLatestMetricRow
-        return exists().where(
+        held = exists().where(
             m.run_id == RunRow.id, m.key == key, _compare(m.value, clause.op, clause.value)
         )
+        return held if include_partial else and_(RunRow.status.not_in(PARTIAL_STATUSES), held)
     if kind in ("params", "tags") and key:
         table = RunParamRow if kind == "params" else RunTagRow
         return exists().where(
@@ -142,18 +151,28 @@ def compile_clause(clause: Clause) -> ColumnElement[bool]:
     return _compare(column, clause.op, clause.value)
 
 
-def compile_filter(text: str | None) -> ColumnElement[bool] | None:
+def compile_filter(
+    text: str | None, *, include_partial: bool = False
+) -> ColumnElement[bool] | None:
     if not text or not text.strip():
         return None
-    return and_(*(compile_clause(c) for c in parse_filter(text)))
+    return and_(*(compile_clause(c, include_partial=include_partial) for c in parse_filter(text)))
 
 
-def sort_column(sort: str) -> tuple[Any, Any | None]:
-    """The SQL expression to order by, and the outer-joined table it needs (if any)."""
+def sort_column(sort: str, *, include_partial: bool = False) -> tuple[Any, Any | None]:
+    """The SQL expression to order by, and the outer-joined table it needs (if any).
+
+    A metric sort takes only finished runs' values unless ``include_partial``: the others
+    come out of the subquery as missing and sort last."""
     kind, _, key = sort.partition(".")
     if kind in ("metrics", "params") and key:
         table = RunLatestMetricRow if kind == "metrics" else RunParamRow
         alias = select(table.run_id, table.value).where(table.key == key).subquery()
+        if kind == "metrics" and not include_partial:
+            # a CASE on the outer row, not a join in the subquery: SQLite flattens a plain
+            # subquery into the page query; with a join inside it materialises all of it
+            hidden = case((RunRow.status.in_(PARTIAL_STATUSES), null()), else_=alias.c.value)
+            return hidden, alias
         return alias.c.value, alias
     column = ATTRIBUTES.get(sort)
     if column is None:

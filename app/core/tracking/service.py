@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.core.artifacts import ArtifactStore
@@ -34,7 +34,7 @@ from app.core.store.models import (
 from app.core.tracking.entities import Run, RunArtifact, RunPage, RunSummary
 from app.core.tracking.environment import run_environment
 from app.core.tracking.liveness import HEARTBEAT_TIMEOUT, stale_reason
-from app.core.tracking.query import compile_filter, sort_column
+from app.core.tracking.query import PARTIAL_STATUSES, compile_filter, sort_column
 
 _FINAL = ("finished", "failed", "cancelled")
 
@@ -104,6 +104,7 @@ def _page_ids(
     *,
     filtered: bool,
     total: int,
+    include_partial: bool = False,
 ) -> list[int]:
     """Ids of one page of runs in the order of ``search`` (missing values last, then newest).
 
@@ -111,7 +112,8 @@ def _page_ids(
     the value, then takes the runs without it: the single outer-joined ``ORDER BY value IS
     NULL, value`` query sorts every run on each call (0.2-0.3 s for 100,000) where the index
     answers in milliseconds. Under a selective filter (few of the walked runs pass it) the
-    sort of the matching runs is cheaper, and is used.
+    sort of the matching runs is cheaper, and is used. Unless ``include_partial``, a metric
+    of a run that did not finish counts as missing (see ``query.PARTIAL_STATUSES``).
     """
     kind, _, key = sort.partition(".")
     table = {"metrics": RunLatestMetricRow, "params": RunParamRow}.get(kind)
@@ -135,10 +137,12 @@ def _page_ids(
         return list(s.scalars(page.order_by(newest).limit(limit).offset(offset)))
     held = aliased(table)  # an alias: filter clauses on the same table must not correlate to it
     value = held.value.desc() if descending else held.value.asc()
+    partial = table is RunLatestMetricRow and not include_partial
+    complete = [RunRow.status.not_in(PARTIAL_STATUSES)] if partial else []
     present = (
         select(RunRow.id)
         .join(held, (held.run_id == RunRow.id) & (held.key == key))
-        .where(*where)
+        .where(*where, *complete)
         .order_by(value, newest)
     )
     ids = list(s.scalars(present.limit(limit).offset(offset)))
@@ -149,9 +153,12 @@ def _page_ids(
     else:
         counted = select(func.count()).select_from(present.order_by(None).subquery())
         with_value = s.scalar(counted) or 0
+    absent = ~exists().where(table.run_id == RunRow.id, table.key == key)
+    if partial:
+        absent = or_(RunRow.status.in_(PARTIAL_STATUSES), absent)
     missing = (
         select(RunRow.id)
-        .where(*where, ~exists().where(table.run_id == RunRow.id, table.key == key))
+        .where(*where, absent)
         .order_by(newest)
         .limit(limit - len(ids))
         .offset(max(0, offset - with_value))
@@ -527,10 +534,15 @@ class TrackingService:
         columns: Iterable[str] = (),
         include_deleted: bool = False,
         text: str | None = None,
+        include_partial: bool = False,
     ) -> RunPage:
-        """A page of runs, filtered and sorted in SQL, with the chosen param/metric columns."""
+        """A page of runs, filtered and sorted in SQL, with the chosen param/metric columns.
+
+        Metric sorts and metric clauses of ``filter`` see only finished runs' values: a
+        failed or cancelled (pruned) run's metrics are partial and sort as missing, unless
+        ``include_partial``. The columns still carry every run's values."""
         where = []
-        compiled = compile_filter(filter)
+        compiled = compile_filter(filter, include_partial=include_partial)
         if compiled is not None:
             where.append(compiled)
         if not include_deleted:
@@ -540,7 +552,7 @@ class TrackingService:
             where.append(
                 RunRow.name.ilike(like) | RunRow.estimator.ilike(like) | RunRow.target.ilike(like)
             )
-        order, joined = sort_column(sort)
+        order, joined = sort_column(sort, include_partial=include_partial)
         base = [
             RunRow.id,
             RunRow.name,
@@ -586,7 +598,7 @@ class TrackingService:
                 filtered = compiled is not None or bool(text)
                 ids = _page_ids(
                     s, sort, order, joined, where, descending, limit, offset,
-                    filtered=filtered, total=total,
+                    filtered=filtered, total=total, include_partial=include_partial,
                 )  # fmt: skip
                 query = query.where(RunRow.id.in_(ids))
             query = query.order_by(*ordering)
@@ -599,6 +611,13 @@ class TrackingService:
                 for row in s.execute(query)
             ]
         return RunPage(runs, total)
+
+    def partial_states(self, run_ids: Iterable[int]) -> dict[int, str]:
+        """The runs among ``run_ids`` whose metrics are partial, each with the status to show
+        ("pruned after fold k", "failed", "cancelled"); see ``tracking.partial``."""
+        from app.core.tracking.partial import partial_states
+
+        return partial_states(self.store, run_ids)
 
     def keys(self) -> tuple[list[str], list[str]]:
         """All param and metric names in the store, for column pickers."""

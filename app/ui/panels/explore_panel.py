@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import ModelDeskError
 from app.ui.items import DatasetItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs
+from app.ui.panels.explore_jobs import export_report, list_versions, profile_version
 from app.ui.widgets.error_dialog import show_unexpected_error
 from app.ui.widgets.job_progress import JobProgressList
 from app.ui.widgets.message_bar import MessageBar
@@ -63,43 +64,6 @@ if TYPE_CHECKING:
     from app.ui.context import CurrentContext
 
 NO_TARGET = "(no target)"
-
-
-# -- job bodies (worker threads) ----------------------------------------------------------------
-
-
-def list_versions(datasets: DatasetService, *, progress: Any) -> list[DatasetVersion]:
-    """Every version of every dataset, newest dataset version first within a name."""
-    out = []
-    for ds in datasets.list():
-        out.extend(reversed(ds.versions))
-    return out
-
-
-def profile_version(
-    profiles: ProfileService,
-    version: DatasetVersion,
-    settings: Any,
-    refresh: bool = False,
-    *,
-    progress: Any,
-) -> Profile:
-    result = profiles.profile(version, settings, progress=progress, refresh=refresh)
-    # Pay matplotlib's import here, on the worker thread, not when the panel first draws.
-    # Only the Qt-free part: matplotlib's Qt backend touches Qt enums as it is imported, and
-    # PySide's lazy enum set-up is not safe off the GUI thread.
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure  # noqa: F401
-
-    return result
-
-
-def export_report(
-    profiles: ProfileService, profile: Profile, dest: str, kind: str, *, progress: Any
-) -> Path:
-    if kind == "html":
-        return profiles.export_html(profile, dest, progress=progress)
-    return profiles.export_json(profile, dest)
 
 
 class ExplorePanel(QWidget):
@@ -124,6 +88,7 @@ class ExplorePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-explore")
         self._profiles, self._datasets, self._runner = profiles, datasets, runner
+        self._profiled_targets: dict[int, str] = {}  # version id → its cached profile's target
         self._context = context
         self._jobs = PanelJobs(
             self, runner, on_failed=self._on_job_failed, on_cancelled=self._on_job_cancelled
@@ -195,8 +160,9 @@ class ExplorePanel(QWidget):
     def reload_datasets(self) -> None:
         """Read the dataset list again (keeps the current choice when it still exists)."""
         self._list_slot.start(
-            list_versions, self._datasets, name="List datasets", done=self._on_versions_listed
-        )
+            list_versions, self._datasets, self._profiles, name="List datasets",
+            done=self._on_versions_listed,
+        )  # fmt: skip
 
     def open_item(self, item: object) -> None:
         """Profile a dataset version (a ``DatasetItem``) with its target, or the stored one."""
@@ -213,6 +179,10 @@ class ExplorePanel(QWidget):
         if version is None:
             return None
         return DatasetItem(version.name, version.version, self.selected_target())
+
+    def default_target(self, version: DatasetVersion) -> str | None:
+        """The stored target, else the target of the version's newest cached profile."""
+        return version.target or self._profiled_targets.get(version.id)
 
     def selected_version(self) -> DatasetVersion | None:
         i = self.dataset_combo.currentIndex()
@@ -318,8 +288,9 @@ class ExplorePanel(QWidget):
         self.selection_changed.emit(item)
 
     def _fill_targets(self, version: DatasetVersion, target: str | None = None) -> None:
-        """The version's columns; ``target``, else the target stored with the dataset."""
-        target = target or version.target
+        """The version's columns; ``target``, else the target stored with the dataset, else
+        the one its cached profile was made with."""
+        target = target or self.default_target(version)
         with QSignalBlocker(self.target_combo):
             self.target_combo.clear()
             self.target_combo.addItem(NO_TARGET)
@@ -390,7 +361,8 @@ class ExplorePanel(QWidget):
 
     # -- slots -------------------------------------------------------------------------------
 
-    def _on_versions_listed(self, bridge: JobBridge, versions: list[DatasetVersion]) -> None:
+    def _on_versions_listed(self, bridge: JobBridge, listed: tuple[list, dict]) -> None:
+        versions, self._profiled_targets = listed
         current = self.selected_version()
         self._versions = list(versions)
         wanted, self._pending = self._pending, None
@@ -409,7 +381,9 @@ class ExplorePanel(QWidget):
         shown = (self.selected_version(), self.selected_target())
         if wanted is not None and any(v.ref == wanted.ref for v in versions):
             refs = (current.ref if current else None, self.selected_target())
-            target = wanted.target or next(v for v in versions if v.ref == wanted.ref).target
+            target = wanted.target or self.default_target(
+                next(v for v in versions if v.ref == wanted.ref)
+            )
             if refs != (wanted.ref, target) or current is None:
                 self.show_dataset(wanted.ref, target)
             return

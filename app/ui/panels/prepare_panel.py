@@ -24,7 +24,9 @@ contract's four.
 Messages: ``ModelDeskError``s go to the ``MessageBar``; anything else opens the error dialog.
 
 Parts: ``prepare_steps_list`` (the list model and its undo commands), ``prepare_step_form``
-(the step dialog), ``prepare_preview`` (the preview job, table and summary line).
+(the step dialog), ``prepare_preview`` (the preview job, table and summary line),
+``prepare_editing`` (adding, editing and moving steps; the step form), ``prepare_jobs`` (the
+job bodies).
 
 ``python -m app.ui.panels.prepare_panel [--store URL]`` opens the panel alone.
 """
@@ -52,9 +54,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ModelDeskError
-from app.core.recipes.steps import KINDS, SPECS, validate_step
+from app.core.recipes.steps import KINDS, SPECS
 from app.ui.items import DatasetItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs
+from app.ui.panels.prepare_editing import CHECK_JOB, StepEditing
+from app.ui.panels.prepare_jobs import (
+    apply_recipe,
+    list_sources,
+    load_full,
+    load_sample,
+    save_recipe,
+)
 from app.ui.panels.prepare_preview import (
     SAMPLE_ROWS,
     PreviewModel,
@@ -64,10 +74,6 @@ from app.ui.panels.prepare_preview import (
 from app.ui.panels.prepare_step_form import StepDialog
 from app.ui.panels.prepare_steps_list import (
     MIME,
-    AddStep,
-    EditStep,
-    MoveStep,
-    RemoveStep,
     StepListModel,
 )
 from app.ui.widgets.error_dialog import show_unexpected_error
@@ -81,40 +87,13 @@ if TYPE_CHECKING:
     from app.ui.context import CurrentContext
 
 NEW_RECIPE = "(new recipe)"
-CHECK_JOB = "Check step"  # the step form's check on the sample: its error stays in the form
 __all__ = ["MIME", "SAMPLE_ROWS", "PreparePanel", "StepDialog", "build_panel", "compute_preview"]
-
-
-# -- job bodies (worker threads) ----------------------------------------------------------------
-
-
-def list_sources(datasets: DatasetService, recipes: RecipeService, *, progress: Any) -> Any:
-    versions = [v for ds in datasets.list() for v in reversed(ds.versions)]
-    return versions, recipes.list()
-
-
-def load_sample(recipes: RecipeService, version: DatasetVersion, *, progress: Any) -> Any:
-    return recipes.sample(version, SAMPLE_ROWS)
-
-
-def load_full(datasets: DatasetService, version: DatasetVersion, *, progress: Any) -> Any:
-    return datasets.load_table(version).to_pandas()
-
-
-def save_recipe(recipes: RecipeService, name: str, steps: list[dict], *, progress: Any) -> Any:
-    return recipes.save(name, steps)
-
-
-def apply_recipe(
-    recipes: RecipeService, dataset: str, recipe: str, out: str | None, *, progress: Any
-) -> Any:
-    return recipes.apply(dataset, recipe, name=out, progress=progress)
 
 
 # -- the panel -------------------------------------------------------------------------------
 
 
-class PreparePanel(QWidget):
+class PreparePanel(StepEditing, QWidget):
     open_requested = Signal(str, object)
     item_menu_requested = Signal(object, QPoint)
     item_activated = Signal(object)
@@ -275,57 +254,6 @@ class PreparePanel(QWidget):
     def current_row(self) -> int:
         index = self.list.currentIndex()
         return index.row() if index.isValid() else -1
-
-    def add_step(self, step: dict[str, Any], row: int | None = None) -> None:
-        step = validate_step(step, self.model.rowCount())
-        row = self.model.rowCount() if row is None else row
-        self.undo_stack.push(AddStep(self.model, row, step))
-        self.list.setCurrentIndex(self.model.index(row))
-
-    def edit_step(self, row: int, step: dict[str, Any]) -> None:
-        step = validate_step(step, row)
-        self.undo_stack.push(EditStep(self.model, row, step, "Edit step"))
-
-    def set_enabled(self, row: int, on: bool) -> None:
-        step = self.model.step(row)
-        step.pop("enabled", None)
-        if not on:
-            step["enabled"] = False
-        text = "Enable step" if on else "Disable step"
-        self.undo_stack.push(EditStep(self.model, row, step, text))
-
-    def remove_step(self, row: int) -> None:
-        if 0 <= row < self.model.rowCount():
-            self.undo_stack.push(RemoveStep(self.model, row))
-
-    def move_step(self, src: int, dest: int) -> None:
-        n = self.model.rowCount()
-        if 0 <= src < n and 0 <= dest < n and src != dest:
-            self.undo_stack.push(MoveStep(self.model, src, dest))
-            self.list.setCurrentIndex(self.model.index(dest))
-
-    def add_step_dialog(self, op: str) -> StepDialog:
-        """Open the form for a new ``op`` step; OK (once valid) appends it to the recipe."""
-        row = self.model.rowCount()
-        dialog = self._open_dialog(self._step_dialog(op, None, row))
-        dialog.accepted.connect(lambda: self.add_step(dialog.step()))
-        return dialog
-
-    def edit_step_dialog(self, row: int) -> StepDialog | None:
-        """Open the form on step ``row``; OK replaces it (keeping it disabled if it was)."""
-        if not 0 <= row < self.model.rowCount():
-            return None
-        step = self.model.step(row)
-        dialog = self._open_dialog(self._step_dialog(step["op"], step, row))
-
-        def accepted() -> None:
-            new = dialog.step()
-            if not step.get("enabled", True):
-                new["enabled"] = False
-            self.edit_step(row, new)
-
-        dialog.accepted.connect(accepted)
-        return dialog
 
     def reload(self) -> None:
         self._list_slot.start(
@@ -506,10 +434,6 @@ class PreparePanel(QWidget):
     def _on_steps_changed(self, *args: Any) -> None:
         self.refresh_preview()
 
-    def _on_move_clicked(self, delta: int) -> None:
-        row = self.current_row()
-        self.move_step(row, row + delta)
-
     def _on_preview_done(self, bridge: JobBridge, result: Any) -> None:
         preview, table = result  # the slot dropped any preview a newer one made stale
         self.preview = preview
@@ -519,7 +443,9 @@ class PreparePanel(QWidget):
         self.preview_ready.emit(preview)
 
     def _on_saved(self, bridge: JobBridge, rv: Any) -> None:
-        self.messages.info(f"Saved {rv.ref}.")
+        self.messages.info(f"Saved {rv.ref}: New run and New study offer it now.")
+        if self._context is not None:  # the recipe just saved is the one to train with
+            self._context.update(recipe=rv.ref)
         self.recipe_saved.emit(rv)
         self.reload()
 
@@ -527,38 +453,6 @@ class PreparePanel(QWidget):
         self.messages.info(f"Stored {version.ref} ({version.rows:,} rows).")
         self.dataset_made.emit(version)
         self.reload()
-
-    def _open_dialog(self, dialog: StepDialog) -> StepDialog:
-        """Window-modal, not blocking: the event loop (and the preview jobs) keep running."""
-        if self.step_dialog is not None:
-            self.step_dialog.close()
-        self.step_dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _: self._on_dialog_finished(dialog))
-        dialog.open()
-        return dialog
-
-    def _step_dialog(self, op: str, step: dict[str, Any] | None, row: int) -> StepDialog:
-        """The form for step ``row``: the dataset's columns with their roles to pick from and,
-        once a sample is in, a check of the step on it before it is taken."""
-        version = self.selected_version()
-        columns: list[tuple[str, str]] = []
-        if version is not None:
-            usages = version.usages or {}
-            columns = [(c.name, usages.get(c.name) or c.role) for c in version.schema]
-        check = None
-        if self._sample is not None:
-            sample, steps = self._sample, self.steps()
-
-            def check(candidate: dict[str, Any]) -> JobBridge:
-                trial = [*steps[:row], candidate, *steps[row + 1 :]]
-                return self._jobs.start(compute_preview, sample, trial, row, name=CHECK_JOB)
-
-        return StepDialog(op, step, self, index=row, columns=columns, check=check)
-
-    def _on_dialog_finished(self, dialog: StepDialog) -> None:
-        if self.step_dialog is dialog:
-            self.step_dialog = None
 
     # -- jobs --------------------------------------------------------------------------------
 

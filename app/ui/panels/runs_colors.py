@@ -72,10 +72,7 @@ class ErrorLabel(QLabel):
 
 def pruned_text(status: str, tags: dict[str, str], error: str | None) -> str | None:
     """ "pruned after fold 2" for the run of a trial the pruner stopped (its status is
-    "cancelled" in the store), else None. The core's note counts folds from 0."""
-    import re
+    "cancelled" in the store), else None: the core's wording, shared with the CLI."""
+    from app.core.tracking.partial import pruned_text as core_pruned_text
 
-    if tags.get("trial_state") != "PRUNED":
-        return None
-    match = re.search(r"after fold (\d+)", error or "")
-    return f"pruned after fold {int(match[1]) + 1}" if match else "pruned"
+    return core_pruned_text(status, tags, error)

@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QSplitter,
     QTabWidget,
@@ -47,11 +45,11 @@ from app.ui.items import DatasetItem, RunItem, StudyItem, TrialItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
 from app.ui.panels.runs_compare import CompareView
 from app.ui.panels.runs_detail import RunDetailView, load_detail
-from app.ui.panels.runs_jobs import for_each
 from app.ui.panels.runs_operations import RunOperations
 from app.ui.panels.runs_register import (
     RegisterDialog,
 )
+from app.ui.panels.runs_selection import SelectionOperations
 from app.ui.panels.runs_table_model import FIXED_COLUMNS, RunsTableModel
 from app.ui.panels.runs_training import TrainingLauncher
 from app.ui.panels.runs_widgets import RunsTableView, RunsToolbar, default_columns
@@ -69,7 +67,7 @@ SEARCH_DELAY_MS = 250
 DETAIL_DELAY_MS = 120
 
 
-class RunsPanel(RunOperations, QWidget):
+class RunsPanel(SelectionOperations, RunOperations, QWidget):
     run_selected = Signal(object)  # run id or None
     open_requested = Signal(str, object)  # (panel key, item): a trial's study, a new version
     item_menu_requested = Signal(object, QPoint)  # (RunItem, global position)
@@ -91,10 +89,12 @@ class RunsPanel(RunOperations, QWidget):
         training: Any = None,
         registry: Callable[[], Any] | None = None,
         context: CurrentContext | None = None,
+        recipes: Callable[[], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("panel-runs")
+        self._recipes = recipes  # New run's recipe picker; called on first use
         self._tracking, self._runner, self._datasets = tracking, runner, datasets
         self._registry = registry  # called on first use: the registry imports on demand
         self._context = context
@@ -114,7 +114,7 @@ class RunsPanel(RunOperations, QWidget):
         self.compare_button, self.delete_button = bar.compare_button, bar.delete_button
         self.restore_button, self.new_button = bar.restore_button, bar.new_button
         self.reproduce_button, self.export_button = bar.reproduce_button, bar.export_button
-        self.register_button = bar.register_button
+        self.register_button, self.include_partial = bar.register_button, bar.include_partial
         self.model = RunsTableModel(tracking=tracking, runner=runner, parent=self)
         self.table = RunsTableView()
         self.table.setModel(self.model)
@@ -166,6 +166,7 @@ class RunsPanel(RunOperations, QWidget):
         self.filter.returnPressed.connect(self._on_filter_return_pressed)
         self.filter.textChanged.connect(self._on_filter_text_changed)
         self.show_deleted.toggled.connect(self._on_show_deleted_toggled)
+        self.include_partial.toggled.connect(self._on_include_partial_toggled)
         self.columns_menu.aboutToShow.connect(self._on_columns_menu_about_to_show)
         bar.column_toggled.connect(self._on_toolbar_column_toggled)
         self.new_button.clicked.connect(self._on_new_button_clicked)
@@ -240,34 +241,6 @@ class RunsPanel(RunOperations, QWidget):
         ids = self.selected_run_ids()
         return RunItem(ids[0]) if ids else None
 
-    def compare_selected(self) -> None:
-        self.compare_runs(self.selected_run_ids())
-
-    def delete_selected(self) -> None:
-        ids = [r.id for r in self.selected_runs() if not r.deleted]
-        if ids:
-            self._change(
-                self._tracking.delete,
-                ids,
-                "Deleted",
-                hint="Tick Show deleted, select them and press Restore to undo.",
-            )
-
-    def restore_selected(self) -> None:
-        ids = [r.id for r in self.selected_runs() if r.deleted]
-        if ids:
-            self._change(self._tracking.restore, ids, "Restored")
-
-    def reproduce_selected(self) -> None:
-        ids = self.selected_run_ids()
-        if len(ids) == 1:
-            self.reproduce_run(ids[0])
-
-    def export_selected(self, dest: str | None = None) -> None:
-        ids = self.selected_run_ids()
-        if len(ids) == 1:
-            self.export_code(ids[0], dest)
-
     def close_jobs(self) -> None:
         """Stop asking and listening: the panel is closing (the runner may be gone next)."""
         self._search_timer.stop()
@@ -293,23 +266,7 @@ class RunsPanel(RunOperations, QWidget):
         self.close_jobs()
         super().closeEvent(event)
 
-    # -- questions (methods so that tests can replace them) -----------------------------------
-
-    def _ask_export_path(self, run_id: int) -> str | None:
-        suggested = str(Path.home() / f"run_{run_id}.py")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export run as code", suggested, "Python (*.py)"
-        )
-        return path or None
-
     # -- jobs --------------------------------------------------------------------------------
-
-    def _change(
-        self, fn: Callable[[int], Any], ids: list[int], verb: str, *, hint: str | None = None
-    ) -> None:
-        self._jobs.start(
-            for_each, fn, ids, name=f"{verb} runs", done=self._on_runs_changed, verb=verb, hint=hint
-        )
 
     def _load_detail(self, run_id: int) -> None:
         self.detail.show_loading(run_id)
@@ -338,6 +295,7 @@ class RunsPanel(RunOperations, QWidget):
             launcher=self.launcher,
             runner=self._runner,
             context=self._context,
+            recipes=self._recipes,
         )
 
     def _restore_columns(self) -> None:
@@ -381,6 +339,9 @@ class RunsPanel(RunOperations, QWidget):
     def _on_show_deleted_toggled(self, checked: bool) -> None:
         self.model.update_query(include_deleted=checked)
         self._update_buttons()
+
+    def _on_include_partial_toggled(self, checked: bool) -> None:
+        self.model.update_query(include_partial=checked)
 
     def _on_find_shortcut(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -441,15 +402,6 @@ class RunsPanel(RunOperations, QWidget):
         self.messages.info(f"Saved the note of run {run_id}.")
         if self.detail.run_id == run_id:
             self._load_detail(run_id)
-
-    def _on_runs_changed(self, bridge: JobBridge, ids: list[int]) -> None:
-        verb = bridge.context["verb"]
-        what = f"run {ids[0]}" if len(ids) == 1 else f"{len(ids)} runs"
-        self.messages.info(f"{verb} {what}.", hint=bridge.context.get("hint"))
-        self.runs_changed.emit()
-        self.model.refresh()
-        if self.detail.run_id in ids:
-            self._load_detail(self.detail.run_id)
 
     def _on_launcher_started(self, run_id: int, bridge: JobBridge) -> None:
         self.jobs.add(bridge, f"Training run {run_id}")
@@ -517,6 +469,7 @@ def build_panel(services: Any, runner: JobRunner, context: CurrentContext | None
         training=getattr(services, "training", None),
         registry=lambda: services.registry,
         context=context,
+        recipes=lambda: services.recipes,
     )
 
 

@@ -77,6 +77,7 @@ class RunQuery:
     descending: bool = True
     columns: tuple[str, ...] = ()
     include_deleted: bool = False
+    include_partial: bool = False  # let failed/pruned runs' partial metrics sort and filter
 
 
 def fetch_page(
@@ -94,6 +95,7 @@ def fetch_page(
         columns=list(query.columns),
         include_deleted=query.include_deleted,
         text=query.text or None,
+        include_partial=query.include_partial,
     )
     return _mark_pruned(tracking, page, include_deleted=query.include_deleted)
 
@@ -102,24 +104,17 @@ def _mark_pruned(tracking: TrackingService, page: RunPage, *, include_deleted: b
     """One query finds the page's pruned trial runs; each one's note gives its fold."""
     from dataclasses import replace
 
-    from app.ui.panels.runs_colors import pruned_text
-
     candidates = [r.id for r in page.runs if r.status == "cancelled" and r.parent_run_id]
     if not candidates:
         return page
-    pruned = tracking.search(
-        filter=f"tags.trial_state = 'PRUNED' and id >= {min(candidates)} and id <= "
-        f"{max(candidates)}",
-        limit=None,
-        include_deleted=include_deleted,
-    )
-    ids = {r.id for r in pruned.runs} & set(candidates)
-    texts = {}
-    for run_id in ids:
-        run = tracking.get(run_id)
-        texts[run_id] = pruned_text(run.status, run.tags, run.error) or "pruned"
+    texts = tracking.partial_states(candidates)
     runs = [replace(r, status=texts[r.id]) if r.id in texts else r for r in page.runs]
     return type(page)(runs, page.total)
+
+
+def is_partial(status: str) -> bool:
+    """A run whose metrics are partial: pruned ("pruned after fold k"), failed or cancelled."""
+    return status.startswith("pruned") or status in ("failed", "cancelled")
 
 
 def column_title(key: str) -> str:
@@ -333,7 +328,7 @@ class RunsTableModel(QAbstractTableModel):
             font.setItalic(True)
             font.setStrikeOut(col == 2)
             return font
-        partial = col >= len(FIXED_COLUMNS) and run.status.startswith("pruned")
+        partial = col >= len(FIXED_COLUMNS) and is_partial(run.status)
         if role == Qt.ItemDataRole.ForegroundRole and (run.deleted or partial):
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -341,7 +336,11 @@ class RunsTableModel(QAbstractTableModel):
                 return f"{run.status} (deleted)" if run.deleted else run.status
             raw = self._raw(run, col)
             if partial and raw is not None:
-                return f"{raw!r}: partial, from the folds finished before the pruner stopped it"
+                who = "the pruner" if run.status.startswith("pruned") else "the run"
+                return (
+                    f"{raw!r}: partial, from the folds finished before {who} stopped; "
+                    "left out of metric sorts and filters unless partial metrics are included"
+                )
             return repr(raw) if isinstance(raw, float) else None
         return None
 
@@ -498,7 +497,7 @@ class RunsTableModel(QAbstractTableModel):
             return format_duration(raw)
         if col == 2 and not raw:
             return f"run {run.id}"
-        if col >= len(FIXED_COLUMNS) and raw is not None and run.status.startswith("pruned"):
+        if col >= len(FIXED_COLUMNS) and raw is not None and is_partial(run.status):
             return f"{format_value(raw)} (partial)"
         return format_value(raw)
 

@@ -8,7 +8,9 @@ before anything is created. Results of an older check are dropped (a ``JobSlot``
 
 Defaults come from the window's ``CurrentContext``: the dataset, version and target the person
 picked last (else the dataset's stored target role, else its last column); a pick made here
-(``activated``: the person's, not the form's own filling) updates the context. Train hands a
+(``activated``: the person's, not the form's own filling) updates the context. The recipe
+picker offers the recipes that fit the chosen version (``runs_recipe_picker``), the context's
+preselected; the run then trains on the recipe's output (raw rows in). Train hands a
 ``TrainRequest`` to the ``TrainingLauncher``; the run appears in the table at once (queued),
 its progress and Cancel are under the table and here.
 """
@@ -22,8 +24,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -43,7 +43,9 @@ from app.core.training.catalog import DEFAULT_ESTIMATOR, ESTIMATORS, ParamSpec, 
 from app.core.training.request import TrainRequest
 from app.ui.items import DatasetItem
 from app.ui.job_bridge import JobBridge, JobSlot, PanelJobs, call
+from app.ui.panels.runs_param_fields import INT_LIMIT, field_value, make_field, set_field_value
 from app.ui.panels.runs_pickers import apply_wanted, fill_targets, fill_versions, push_context
+from app.ui.panels.runs_recipe_picker import fill_recipes, list_choices
 
 if TYPE_CHECKING:
     from app.core.datasets import Dataset, DatasetService
@@ -57,77 +59,6 @@ VALIDATIONS = (("Automatic (stratified for classes)", "auto"), ("K-fold", "kfold
                ("Stratified K-fold", "stratified"), ("Repeated K-fold", "repeated"),
                ("Time-series split", "timeseries"))  # fmt: skip
 CHECK_DELAY_MS = 300
-INT_LIMIT = 2**31 - 1
-
-
-class FloatSpinBox(QDoubleSpinBox):
-    """A float field that shows 0.001 and 1e-09 as such (no fixed count of decimals)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDecimals(15)
-        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> object:
-        from PySide6.QtGui import QValidator
-
-        stripped = text.strip()
-        if stripped in ("", "-", ".", "-.", "e", "1e", "1e-") or stripped.endswith(("e", "e-")):
-            return QValidator.State.Intermediate, text, pos
-        try:
-            float(stripped)
-        except ValueError:
-            return QValidator.State.Invalid, text, pos
-        return QValidator.State.Acceptable, text, pos
-
-
-def make_field(spec: ParamSpec) -> QWidget:
-    """The typed editor of one parameter, set to its default."""
-    if spec.kind == "int":
-        widget: QWidget = QSpinBox()
-        widget.setRange(int(spec.low) if spec.low is not None else -INT_LIMIT,
-                        int(spec.high) if spec.high is not None else INT_LIMIT)  # fmt: skip
-    elif spec.kind == "float":
-        widget = FloatSpinBox()
-        widget.setRange(spec.low if spec.low is not None else -1e15,
-                        spec.high if spec.high is not None else 1e15)  # fmt: skip
-    elif spec.kind == "bool":
-        widget = QCheckBox()
-    else:
-        widget = QComboBox()
-        for choice in spec.choices:
-            widget.addItem(str(choice), choice)
-    widget.setObjectName(f"param-{spec.name}")
-    widget.setToolTip(spec.help)
-    set_field_value(widget, spec, spec.default)
-    return widget
-
-
-def field_value(widget: QWidget, spec: ParamSpec) -> Any:
-    if spec.kind in ("int", "float"):
-        return widget.value()
-    if spec.kind == "bool":
-        return widget.isChecked()
-    return widget.currentData()
-
-
-def set_field_value(widget: QWidget, spec: ParamSpec, value: Any) -> None:
-    if spec.kind in ("int", "float"):
-        widget.setValue(value)
-    elif spec.kind == "bool":
-        widget.setChecked(bool(value))
-    else:
-        index = widget.findData(value)
-        widget.setCurrentIndex(max(index, 0))
 
 
 class TrainForm(QWidget):
@@ -138,11 +69,14 @@ class TrainForm(QWidget):
         launcher: TrainingLauncher,
         runner: JobRunner,
         context: CurrentContext | None = None,
+        recipes: Any = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("train-form")
         self._datasets, self._launcher, self._runner = datasets, launcher, runner
+        self._recipes = recipes  # the service, or a getter (built on first use), or None
+        self._recipe_choices: list[Any] = []
         self._context = context
         self._list: list[Dataset] = []
         self._listed_at = 0.0
@@ -161,6 +95,9 @@ class TrainForm(QWidget):
         self.version_combo = QComboBox()
         self.target_combo = QComboBox()
         self.target_combo.setAccessibleName("Target column")
+        self.recipe_combo = QComboBox()
+        self.recipe_combo.setAccessibleName("Recipe")
+        self.recipe_combo.setToolTip("A Prepare recipe run first in the model's pipeline")
         self.task_combo = QComboBox()
         for title, task in TASKS:
             self.task_combo.addItem(title, task)
@@ -172,6 +109,7 @@ class TrainForm(QWidget):
         data.addRow("Dataset:", self.dataset_combo)
         data.addRow("Version:", self.version_combo)
         data.addRow("Target:", self.target_combo)
+        data.addRow("Recipe:", self.recipe_combo)
         data.addRow("Task:", self.task_combo)
         data.addRow(self.plan_label)
 
@@ -247,6 +185,8 @@ class TrainForm(QWidget):
         self.dataset_combo.activated.connect(self._push_context)
         self.version_combo.activated.connect(self._push_context)
         self.target_combo.activated.connect(self._push_context)
+        self.recipe_combo.activated.connect(self._on_recipe_combo_activated)
+        self.recipe_combo.currentIndexChanged.connect(self._check_timer.start)
         self._unsubscribe = (
             context.subscribe(self._on_context_changed) if context is not None else None
         )
@@ -260,7 +200,7 @@ class TrainForm(QWidget):
         launcher.ended.connect(self._on_launcher_ended)
         launcher.failed.connect(self._on_launcher_failed)
 
-        for combo in (self.dataset_combo, self.version_combo, self.target_combo,
+        for combo in (self.dataset_combo, self.version_combo, self.target_combo, self.recipe_combo,
                       self.task_combo, self.estimator_combo, self.validation_combo):  # fmt: skip
             # shrink with the window (the full text is in the popup), never force it wider
             combo.setSizeAdjustPolicy(
@@ -277,10 +217,11 @@ class TrainForm(QWidget):
             return
         self._listed_at = time.monotonic()
         self._list_slot.start(
-            call,
-            self._datasets.list,
-            name="List datasets",
-            done=lambda _b, datasets: self._on_datasets_listed(datasets),
+            list_choices,
+            self._datasets,
+            self._recipes,
+            name="List datasets and recipes",
+            done=lambda _b, choices: self._on_datasets_listed(choices),
         )
 
     def select_item(self, item: DatasetItem) -> None:
@@ -306,6 +247,7 @@ class TrainForm(QWidget):
             test_size=round(self.test_size_spin.value(), 4),
             seed=self.seed_spin.value(),
             name=self.name_edit.text().strip(),
+            recipe=self.recipe_combo.currentData(),
         )
 
     def train(self) -> None:
@@ -392,7 +334,9 @@ class TrainForm(QWidget):
         if time.monotonic() - self._listed_at > 2.0:
             self.refresh_datasets()
 
-    def _on_datasets_listed(self, datasets: list[Dataset]) -> None:
+    def _on_datasets_listed(self, choices: dict[str, Any]) -> None:
+        datasets: list[Dataset] = choices["datasets"]
+        self._recipe_choices = choices["recipes"]
         self._list = [d for d in datasets if d.versions]
         current = self.dataset_combo.currentText()
         with QSignalBlocker(self.dataset_combo):
@@ -405,6 +349,8 @@ class TrainForm(QWidget):
             self.plan_label.setText("No dataset yet: drop a file on the Data panel first.")
         if self.dataset_combo.currentText() != current or self.version_combo.count() == 0:
             self._on_dataset_combo_changed()
+        else:
+            self._fill_recipes()
         self._apply_wanted()
 
     def _apply_wanted(self) -> None:
@@ -417,6 +363,8 @@ class TrainForm(QWidget):
         push_context(self._context, self.dataset_combo, self.version_combo, self.target_combo)
 
     def _on_context_changed(self, context: Any, changed: frozenset[str]) -> None:
+        if "recipe" in changed and context.recipe != self.recipe_combo.currentData():
+            self._fill_recipes()
         if not changed & {"dataset", "version", "target"} or not context.dataset:
             return
         version = self.version_combo.currentData()
@@ -436,7 +384,17 @@ class TrainForm(QWidget):
 
     def _on_version_combo_changed(self, *_args: Any) -> None:
         fill_targets(self.target_combo, self.version_combo.currentData())
+        self._fill_recipes()
         self._check_timer.start()
+
+    def _fill_recipes(self) -> None:
+        wanted = getattr(self._context, "recipe", None)
+        fill_recipes(self.recipe_combo, self._recipe_choices, self.version_combo.currentData(),
+                     wanted)  # fmt: skip
+
+    def _on_recipe_combo_activated(self, _index: int) -> None:
+        if self._context is not None:
+            self._context.update(recipe=self.recipe_combo.currentData())
 
     def _on_task_combo_changed(self, *_args: Any) -> None:
         self._fill_estimators(self.task_combo.currentData() or self._task)
@@ -451,7 +409,8 @@ class TrainForm(QWidget):
             return
         request = TrainRequest(dataset=self._dataset_ref(), target=target, estimator="dummy",
                                task=self.task_combo.currentData(),
-                               folds=self.folds_spin.value(), test_size=0.0)  # fmt: skip
+                               folds=self.folds_spin.value(), test_size=0.0,
+                               recipe=self.recipe_combo.currentData())  # fmt: skip
         bridge = self._check_slot.start(
             call,
             self._launcher.training.validate,

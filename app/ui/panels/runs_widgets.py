@@ -79,6 +79,11 @@ class RunsToolbar(QWidget):
         self.columns_button.setMenu(self.columns_menu)
         self.show_deleted = QCheckBox("Show deleted")
         self.show_deleted.setToolTip("List deleted runs too (in italics), so you can restore them")
+        self.include_partial = QCheckBox("Rank partial")
+        self.include_partial.setToolTip(
+            "Let the partial metrics of pruned, failed and cancelled runs count in metric sorts "
+            "and filters (by default they sort last and match no metric clause)"
+        )
         self.count_label = QLabel("Loading runs…")
 
         self.new_button = QPushButton("New run…")
@@ -105,6 +110,7 @@ class RunsToolbar(QWidget):
         bar.addWidget(self.filter, 3)
         bar.addWidget(self.columns_button)
         bar.addWidget(self.show_deleted)
+        bar.addWidget(self.include_partial)
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
         for button in (

@@ -35,28 +35,12 @@ from PySide6.QtWidgets import (
 from app.ui.items import DatasetItem
 from app.ui.job_bridge import JobSlot, PanelJobs
 from app.ui.panels.runs_pickers import apply_wanted, fill_targets, fill_versions, push_context
+from app.ui.panels.runs_recipe_picker import NO_RECIPE, fill_recipes, list_choices
 
 SPACE_COLUMNS = ("Estimator", "Parameter", "Type", "Low", "High", "Log", "Choices", "Fixed")
 EST, PARAM, KIND, LOW, HIGH, LOG, CHOICES, FIXED = range(len(SPACE_COLUMNS))
-NO_RECIPE = "(no recipe)"
 
 # -- job bodies (worker threads) ------------------------------------------------------------
-
-
-def list_choices(datasets: Any, recipes: Any, *, progress: Any) -> dict[str, Any]:
-    """The datasets (with versions and schemas) and recipe refs the pickers offer."""
-    progress.check_cancelled()
-    listed = [d for d in datasets.list() if d.versions]
-    refs: list[str] = []
-    if callable(recipes):  # a getter: the recipe service is built on first use
-        recipes = recipes()
-    if recipes is not None:
-        try:
-            for recipe in recipes.list():
-                refs += [v.ref for v in reversed(getattr(recipe, "versions", ()) or ())]
-        except Exception:
-            refs = []
-    return {"datasets": listed, "recipes": refs}
 
 
 def load_space(tuning: Any, request: Any, *, progress: Any) -> list[tuple[str, ...]]:
@@ -176,6 +160,7 @@ class StudyForm(QWidget):
         self._context = context
         self._list_slot, self._space_slot = JobSlot(jobs), JobSlot(jobs)
         self._listed: list[Any] = []
+        self._recipe_choices: list[Any] = []
         self._wanted: tuple[str, int | None, str | None] | None = None
         if context is not None and context.dataset:
             self._wanted = (context.dataset, context.version, context.target)
@@ -331,14 +316,8 @@ class StudyForm(QWidget):
             index = self.dataset_combo.findText(current)
             self.dataset_combo.setCurrentIndex(index if index >= 0 else 0)
         self._on_dataset_combo_changed()
-        recipe = self.recipe_combo.currentData() or getattr(self._context, "recipe", None)
-        with QSignalBlocker(self.recipe_combo):
-            self.recipe_combo.clear()
-            self.recipe_combo.addItem(NO_RECIPE, None)
-            for ref in choices["recipes"]:
-                self.recipe_combo.addItem(ref, ref)
-            index = self.recipe_combo.findData(recipe) if recipe else 0
-            self.recipe_combo.setCurrentIndex(max(index, 0))
+        self._recipe_choices = choices["recipes"]
+        self._fill_recipes()
         self._apply_wanted()
 
     def _on_dataset_combo_changed(self, *_args: Any) -> None:
@@ -349,6 +328,12 @@ class StudyForm(QWidget):
 
     def _on_version_combo_changed(self, *_args: Any) -> None:
         fill_targets(self.target_combo, self.version_combo.currentData())
+        self._fill_recipes()
+
+    def _fill_recipes(self) -> None:
+        wanted = getattr(self._context, "recipe", None)
+        fill_recipes(self.recipe_combo, self._recipe_choices, self.version_combo.currentData(),
+                     wanted)  # fmt: skip
 
     def _apply_wanted(self) -> None:
         """Select the dataset version and target asked for, once the list has them."""

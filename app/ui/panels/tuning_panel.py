@@ -12,7 +12,7 @@ another process (the CLI) is stopped through its stop flag.
 
 Parts: ``tuning_form`` (the New study form with dataset/target/recipe pickers and the search
 space editor), ``tuning_trials`` (the trials table model: state first, pruned trials told
-apart, partial values never ranked), ``tuning_plots`` (Optuna's plots on the PlotCanvas),
+apart, partial values never ranked), ``tuning_plots`` (Optuna's plots, drawn in a job),
 ``tuning_register`` (registering a trial).
 
 Live view: while a study is selected, a timer polls its trials every ``POLL_MS``; when the
@@ -130,6 +130,7 @@ class TuningPanel(StudyWatching, TrialsSlots, TrialRegistering, QWidget):
             setattr(self, attr, getattr(self.form, attr))
 
         self.plots = PlotView(tuning=tuning, jobs=self._jobs)
+        self.plots.export_failed.connect(self.messages.error)
         self.trials_model = TrialsModel(self)
         self.trials_proxy = TrialsProxy(self)
         self.trials_proxy.setSourceModel(self.trials_model)

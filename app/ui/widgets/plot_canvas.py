@@ -39,14 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.widgets.colors import PlotColors, plot_colors
-
-EXPORT_FILTERS = {
-    ".png": "PNG image (*.png)",
-    ".svg": "SVG vector image (*.svg)",
-    ".pdf": "PDF document (*.pdf)",
-}
-PNG_DPI_SCALE = 2.0
+from app.ui.widgets.colors import plot_colors
+from app.ui.widgets.plot_style import EXPORT_FILTERS, PNG_DPI_SCALE, style_figure
 
 HoverFn = Callable[[Any], "str | None"]
 
@@ -225,29 +219,6 @@ class PlotCanvas(QWidget):
 
     def _on_canvas_context_menu(self, pos: QPoint) -> None:
         self._export_menu(self).popup(self.canvas.mapToGlobal(pos))
-
-
-def style_figure(figure: Figure, colors: PlotColors) -> None:
-    """Recolour what matplotlib draws by default (not the data) with ``colors``."""
-    figure.set_facecolor(colors.background)
-    for text in figure.texts:
-        text.set_color(colors.text)
-    for ax in figure.axes:
-        ax.set_facecolor(colors.background)
-        for spine in ax.spines.values():
-            spine.set_edgecolor(colors.edge)
-        ax.tick_params(which="both", colors=colors.text)
-        for label in (ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title):
-            label.set_color(colors.text)
-        for line in ax.get_xgridlines() + ax.get_ygridlines():
-            line.set_color(colors.grid)
-        legend = ax.get_legend()
-        if legend is not None:
-            legend.get_frame().set_facecolor(colors.background)
-            legend.get_frame().set_edgecolor(colors.edge)
-            for text in legend.get_texts():
-                text.set_color(colors.text)
-            legend.get_title().set_color(colors.text)
 
 
 def main() -> int:
