@@ -7,7 +7,10 @@ builder       the streaming, cancellable, offline image build
 containers    run on 127.0.0.1, readiness, smoke test, stop, logs
 bundles       the bundle an image is built from, and its in-process answers
 daemon        the Docker client and the daemon's failures as sentences
-service       DeployService: images and deployments in the store, rollback, reconcile
+images        the image rows: build, export, push
+deployments   the deployment rows: run, deploy, stop, rollback, logs, test requests
+recovery      rows of dead owners failed, rows matched with the daemon
+service       DeployService, composed of the three above
 """
 
 from app.core.deploy.containers import RunOptions
