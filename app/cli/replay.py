@@ -40,7 +40,9 @@ def register(commands: Any) -> None:
         "latencies of both side by side.",
     )
     add_common(p)
-    p.add_argument("candidate", metavar="NAME@VERSION", help="the candidate (e.g. churn@challenger)")
+    p.add_argument(
+        "candidate", metavar="NAME@VERSION", help="the candidate (e.g. churn@challenger)"
+    )
     p.add_argument("--from-deployment", dest="deployment", type=int, metavar="ID")
     p.add_argument("--log", metavar="DIR", help="a prediction log folder instead of a deployment")
     p.add_argument("--production", metavar="NAME@VERSION", help="who answered --log's requests")

@@ -57,7 +57,9 @@ def _serve_and_log(services, ref: str, log_dir: Path, batches: list[list[dict]])
             cwd=ROOT,
         )  # fmt: skip
         try:
-            _wait_http(port, lambda: None if proc.poll() is None else "died", 90, NullProgress(), ref)
+            _wait_http(
+                port, lambda: None if proc.poll() is None else "died", 90, NullProgress(), ref
+            )
             for i, rows in enumerate(batches):
                 r = httpx.post(
                     f"http://127.0.0.1:{port}/invocations",
@@ -114,7 +116,7 @@ def recorded(store_url, tmp_path_factory):
 
 
 def test_replay_reports_the_differing_share_exactly(recorded) -> None:
-    services, v1, v2, dep, log_dir, batches = recorded
+    services, v1, v2, dep, _log_dir, batches = recorded
     import pandas as pd
 
     # what the candidate answers differently, counted independently of the replay
@@ -130,7 +132,7 @@ def test_replay_reports_the_differing_share_exactly(recorded) -> None:
     assert report.agreement == pytest.approx((len(frame) - expected) / len(frame), abs=0)
     assert report.not_reproduced == 0  # production still answers its own log
     flat = [(r.request_id, j) for r in report.results for j in r.differing]
-    want = [(f"req-{k // 5}", k % 5) for k in range((len(frame))) if p1[k] != p2[k]]
+    want = [(f"req-{k // 5}", k % 5) for k in range(len(frame)) if p1[k] != p2[k]]
     assert flat == want
     assert report.latency_ms["candidate"]["p50"] > 0 and report.latency_ms["production"]["p50"] > 0
 
@@ -141,7 +143,9 @@ def test_replay_reports_the_differing_share_exactly(recorded) -> None:
 def test_replay_of_a_tampered_log_counts_each_changed_row(recorded, tmp_path) -> None:
     """Production replayed against its own log agrees fully, except on the rows changed."""
     services, v1, _, _, log_dir, _ = recorded
-    lines = [json.loads(x) for x in (log_dir / "predictions-current.jsonl").read_text().splitlines()]
+    lines = [
+        json.loads(x) for x in (log_dir / "predictions-current.jsonl").read_text().splitlines()
+    ]
     for k in (0, 7, 33):
         lines[k]["prediction"] = "maybe"
     (tmp_path / "predictions-current.jsonl").write_text(
@@ -193,7 +197,7 @@ def test_replay_errors_are_sentences(recorded, tmp_path) -> None:
 def test_cli_replay_json_and_min_agreement(recorded, store_url, capsys) -> None:
     from app.cli import main
 
-    services, v1, v2, dep, _, _ = recorded
+    _services, _v1, v2, dep, _, _ = recorded
     code = main(["replay", v2.ref, "--from-deployment", str(dep), "--store", store_url, "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["requests"] == N_REQUESTS and "results" not in out

@@ -109,7 +109,7 @@ def recorded_requests(
     skipped = 0
     for path in log_files(folder):
         with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for number, line in enumerate(fh, 1):
+            for _number, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
@@ -332,8 +332,10 @@ class ReplayService:
                     for j, (a, b) in enumerate(zip(got, req.predictions, strict=True))
                     if not same_prediction(a, b)
                 ]
-            reproduced = again is not None and len(again) == len(req.predictions) and all(
-                same_prediction(a, b) for a, b in zip(again, req.predictions, strict=True)
+            reproduced = (
+                again is not None
+                and len(again) == len(req.predictions)
+                and all(same_prediction(a, b) for a, b in zip(again, req.predictions, strict=True))
             )
             results.append(
                 RequestResult(

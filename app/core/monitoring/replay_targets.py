@@ -67,9 +67,7 @@ def _wait_http(port: int, alive: Any, timeout: float, progress: Progress, what: 
 
 
 @contextlib.contextmanager
-def local_server(
-    registry: Any, ref: str, *, progress: Progress | None = None
-) -> Iterator[Target]:
+def local_server(registry: Any, ref: str, *, progress: Progress | None = None) -> Iterator[Target]:
     """Serve the registry version ``ref`` from a verified bundle in a child process."""
     from app.core.bundle import bundle_from_version
     from app.core.deploy.containers import free_port
@@ -89,7 +87,7 @@ def local_server(
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=env,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         label = f"{version.model_name}@{version.version}"
 
@@ -128,7 +126,11 @@ def container_server(
     client = deploy.client()
     name = f"modeldesk-replay-{row.id}-{uuid.uuid4().hex[:6]}"
     container, port = ctr.start_container(
-        client, row.image_id, name=name, options=ctr.RunOptions(), labels={"io.modeldesk.replay": "1"}
+        client,
+        row.image_id,
+        name=name,
+        options=ctr.RunOptions(),
+        labels={"io.modeldesk.replay": "1"},
     )
     try:
         ctr.wait_ready(container, port, timeout=READY_TIMEOUT, progress=progress)
