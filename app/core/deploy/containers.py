@@ -35,6 +35,7 @@ class RunOptions:
     memory: str | None = None  # "512m", "2g"
     log_dir: str | None = None  # host folder for the prediction log
     max_body_mb: float | None = None  # the server's body cap (413 above)
+    bind: str = "127.0.0.1"  # the host address the port is published on
 
     def public(self) -> dict[str, Any]:
         """What the store keeps (never the token itself)."""
@@ -44,7 +45,54 @@ class RunOptions:
             "log_dir": self.log_dir,
             "token": bool(self.token),
             "max_body_mb": self.max_body_mb,
+            "bind": self.bind,
         }
+
+    @classmethod
+    def from_public(cls, public: dict[str, Any], *, port: int, token: str | None) -> RunOptions:
+        """The options a deployment ran with (its stored ``public()``), to run it again."""
+        return cls(
+            port=port,
+            token=token,
+            cpus=public.get("cpus"),
+            memory=public.get("memory"),
+            log_dir=public.get("log_dir"),
+            max_body_mb=public.get("max_body_mb"),
+            bind=public.get("bind") or "127.0.0.1",
+        )
+
+
+#: How every model container runs: nothing on its root filesystem can change (the image is
+#: what was validated), scratch space is a small tmpfs, no Linux capability and no way to
+#: gain privileges (setuid binaries). The server needs none of it: it only reads its bundle,
+#: listens on an unprivileged port and writes the prediction log to its own mount.
+HARDENING: dict[str, Any] = {
+    "read_only": True,
+    "tmpfs": {"/tmp": "rw,noexec,nosuid,nodev,size=64m"},
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges:true"],
+}
+
+
+def check_bind(address: str, *, token: bool) -> None:
+    """A bind address other than loopback publishes the model to the network: only with a
+    token, and only an address of this machine (or 0.0.0.0 / :: for all of them)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise InvalidInput(
+            f"'{address}' is not an IP address to publish the container on.",
+            hint="Give 127.0.0.1 (this machine only, the default), an address of this "
+            "machine, or 0.0.0.0 for every interface.",
+        ) from None
+    if not ip.is_loopback and not token:
+        raise InvalidInput(
+            f"Publishing on {address} lets anyone who can reach this machine call the model, "
+            "and no token is set.",
+            hint="Add a token (--token), or keep the default address 127.0.0.1.",
+        )
 
 
 def free_port() -> int:
@@ -53,15 +101,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def check_port(port: int) -> None:
+def check_port(port: int, address: str = "127.0.0.1") -> None:
     if not 1 <= port <= 65535:
         raise InvalidInput(f"Port {port} is not a TCP port (1–65535).")
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((address, port))
         except OSError as exc:
             raise Conflict(
-                f"Port {port} on 127.0.0.1 is already taken.",
+                f"Port {port} on {address} is already taken.",
                 hint="Choose another port, or leave it empty to take a free one.",
             ) from exc
 
@@ -97,9 +146,10 @@ def private_log_folder(folder: Path) -> str | None:
 def start_container(
     client: Any, image: str, *, name: str, options: RunOptions, labels: dict[str, str]
 ) -> tuple[Any, int]:
+    check_bind(options.bind, token=bool(options.token))
     port = options.port or free_port()
     if options.port:
-        check_port(port)
+        check_port(port, options.bind)
     env = {"PYTHONUNBUFFERED": "1"}
     if options.token:
         env["MODELDESK_TOKEN"] = options.token
@@ -125,10 +175,11 @@ def start_container(
             image,
             detach=True,
             name=name,
-            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+            ports={f"{CONTAINER_PORT}/tcp": (options.bind, port)},
             environment=env,
             volumes=volumes,
             labels=labels,
+            **HARDENING,
             **kwargs,
         )
     return container, port

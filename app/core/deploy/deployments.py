@@ -25,6 +25,7 @@ from app.core.deploy.context import LABEL_MODEL
 from app.core.deploy.daemon import docker_errors
 from app.core.deploy.entities import Deployment, Image, TestResponse
 from app.core.deploy.images import LogSink, _Slice
+from app.core.deploy.tokens import token_digest
 from app.core.errors import Conflict, InvalidInput, ModelDeskError, NotFound
 from app.core.progress import NullProgress, Progress
 from app.core.store.models_deploy import DeploymentRow, ImageRow
@@ -157,14 +158,7 @@ class DeploymentsMixin:
                 "back to.",
             )
         token = self._token_of(current)
-        options = ctr.RunOptions(
-            port=current.port,
-            token=token,
-            cpus=current.options.get("cpus"),
-            memory=current.options.get("memory"),
-            log_dir=current.options.get("log_dir"),
-            max_body_mb=current.options.get("max_body_mb"),
-        )
+        options = ctr.RunOptions.from_public(current.options, port=current.port, token=token)
         self.stop(current.id)
         try:
             deployment = self.run(previous.image_row_id, options, progress=progress)
@@ -312,6 +306,7 @@ class DeploymentsMixin:
                 port=port,
                 status="starting",
                 options=options.public(),
+                token_sha256=token_digest(options.token),
                 smoke_test={},
                 owner=owner_tag(),
                 created_at=datetime.now(UTC),
