@@ -110,3 +110,89 @@ def test_rotating_a_stopped_deployment_is_refused(deploy_env, built) -> None:
     deploy.stop(dep.id)
     with pytest.raises(Conflict, match="only a running deployment"):
         tokens.rotate(deploy, dep.id)
+
+
+@pytest.fixture(scope="module")
+def small_bundle(tmp_path_factory) -> tuple[Path, list[dict]]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from tests.serving.conftest import cancer_data, make_bundle, records
+
+    X, y = cancer_data()
+    X = X.iloc[:, :4]
+    pipe = Pipeline([("s", StandardScaler()), ("m", LogisticRegression())]).fit(X, y)
+    plans = [{"name": c, "role": "numeric", "treatment": "numeric"} for c in X.columns]
+    bundle = make_bundle(
+        tmp_path_factory.mktemp("tls") / "bundle",
+        pipe,
+        X,
+        name="cancer",
+        task="binary",
+        plans=plans,
+    )
+    return bundle, records(X.head(3))
+
+
+def test_server_speaks_tls_with_a_self_signed_certificate(small_bundle, tmp_path) -> None:
+    import ssl
+    import time
+
+    from app.core.deploy import tls
+    from tests.serving.conftest import running
+
+    bundle, rows = small_bundle
+    cert, key = tls.self_signed(tmp_path / "tls", ["127.0.0.1"])
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert tls.self_signed(tmp_path / "tls", ["127.0.0.1"]) == (cert, key)  # reused
+    assert tls.check_pair(cert, key) == (cert, key)
+    with running(bundle, tmp_path / "logs", "--tls-cert", str(cert), "--tls-key", str(key),
+                 wait=False) as server:  # fmt: skip
+        url = server.url.replace("http://", "https://")
+        trust = ssl.create_default_context(cafile=str(cert))
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.proc.poll() is None, server.stderr()
+            try:
+                r = httpx.get(url + "/v2/health/ready", verify=trust, timeout=2)
+                if r.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, server.stderr()
+            time.sleep(0.2)
+        answer = httpx.post(
+            url + "/invocations", json={"dataframe_records": rows}, verify=trust, timeout=30
+        )
+        assert answer.status_code == 200 and len(answer.json()["predictions"]) == 3
+        with pytest.raises(httpx.ConnectError) as caught:  # not trusted without the certificate
+            httpx.get(url + "/v2/health/ready", timeout=5)
+        assert isinstance(caught.value.__context__, ssl.SSLError) or "CERTIFICATE" in str(
+            caught.value
+        )
+        with pytest.raises(httpx.HTTPError):  # and no plain HTTP on that port
+            httpx.get(server.url + "/v2/health/ready", timeout=5).raise_for_status()
+
+
+def test_a_key_of_another_certificate_is_refused(small_bundle, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from app.core.deploy import tls
+    from tests.serving.conftest import free_port
+
+    bundle, _ = small_bundle
+    cert, _ = tls.self_signed(tmp_path / "a", ["127.0.0.1"])
+    _, other = tls.self_signed(tmp_path / "b", ["127.0.0.1", "localhost", "10.0.0.1"])
+    with pytest.raises(InvalidInput, match="does not belong"):
+        tls.check_pair(cert, other)
+    with pytest.raises(InvalidInput, match="cannot be read"):
+        tls.check_pair(tmp_path / "none.crt", other)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.serving", "--bundle", str(bundle), "--port",
+         str(free_port()), "--tls-cert", str(cert), "--tls-key", str(other)],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: the TLS")
