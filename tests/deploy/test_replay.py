@@ -209,3 +209,36 @@ def test_cli_replay_json_and_min_agreement(recorded, store_url, capsys) -> None:
     captured = capsys.readouterr()
     assert code == 3 and "agreement" in captured.out
     assert captured.err.strip().splitlines()[-1].startswith("error:") or "error:" in captured.err
+
+
+@pytest.mark.docker
+def test_replay_against_containers_of_the_images(deploy_env, built, tmp_path) -> None:
+    """A real deployment logs real traffic; the replay runs both sides as containers."""
+    from app.core.deploy import RunOptions
+    from tests.deploy.conftest import docker_or_fail
+
+    docker_or_fail()
+    services, deploy, versions = deploy_env
+    image, _ = built
+    dep = deploy.run(image.id, RunOptions(log_dir=str(tmp_path / "log")))
+    try:
+        rows = image.example["rows"]
+        for i in range(4):
+            r = httpx.post(
+                f"{dep.url}/invocations",
+                json={"dataframe_records": rows},
+                headers={"X-Request-ID": f"c-{i}"},
+                timeout=30,
+            )
+            assert r.status_code == 200
+    finally:
+        deploy.stop(dep.id)  # the log is flushed when the server stops
+    from app.core.monitoring.replay import ReplayService
+
+    replays = ReplayService(services.store, services.registry, deploy)
+    report = replays.replay(versions[0].ref, deployment=dep.id, image=True, record=False)
+    assert report.kind == "container" and report.requests == 4
+    assert report.rows == 4 * len(rows) and report.differing_rows == 0
+    assert report.agreement == 1.0 and report.not_reproduced == 0
+    client = deploy.client()
+    assert not client.containers.list(filters={"label": "io.modeldesk.replay"})
