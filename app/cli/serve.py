@@ -56,7 +56,7 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
 
     if (args.ref is None) == (args.run is None):
         raise InvalidInput("Name a model version (NAME@VERSION) or a run (--run ID), not both.")
-    cert, key = _tls(args)
+    cert, key = tls_pair(args, [args.host])
     try:  # before any work, and held: nothing can take the port before the server has it
         sock = bind_socket(args.host, args.port)
     except BindError as exc:
@@ -105,8 +105,9 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
     return {"served": label, "url": url, "stopped": True}, ""
 
 
-def _tls(args: Any) -> tuple[str | None, str | None]:
-    """The certificate and key to serve HTTPS with (checked), or (None, None) for HTTP."""
+def tls_pair(args: Any, hosts: list[str]) -> tuple[str | None, str | None]:
+    """The certificate and key to serve HTTPS with (checked), or (None, None) for HTTP, from
+    ``--tls self-signed`` or ``--tls-cert``/``--tls-key`` (``serve`` and ``deploy``)."""
     from app.core.deploy import tls
 
     given = args.tls_cert is not None or args.tls_key is not None
@@ -115,7 +116,7 @@ def _tls(args: Any) -> tuple[str | None, str | None]:
     if args.tls == "self-signed":
         from app.core.paths import user_data_dir
 
-        cert, key = tls.self_signed(user_data_dir() / "tls", [args.host])
+        cert, key = tls.self_signed(user_data_dir() / "tls", hosts)
         return str(cert), str(key)
     if not given:
         return None, None

@@ -196,3 +196,32 @@ def test_a_key_of_another_certificate_is_refused(small_bundle, tmp_path) -> None
     )  # fmt: skip
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: the TLS")
+
+
+@pytest.mark.docker
+def test_a_container_serves_https_with_its_certificate(deploy_env, built, tmp_path) -> None:
+    import ssl
+
+    from app.core.deploy import tls
+
+    docker_or_fail()
+    _, deploy, _ = deploy_env
+    image, _ = built
+    cert, key = tls.self_signed(tmp_path / "tls", ["127.0.0.1"])
+    dep = deploy.run(image.id, RunOptions(tls_cert=str(cert), tls_key=str(key)))
+    try:
+        assert dep.url.startswith("https://127.0.0.1:")
+        trust = ssl.create_default_context(cafile=str(cert))
+        r = httpx.post(
+            dep.url + "/invocations",
+            json={"dataframe_records": image.example["rows"]},
+            headers={"X-Prediction-Log": "skip"},
+            verify=trust,
+            timeout=30,
+        )
+        assert r.status_code == 200 and r.json()["predictions"] == image.example["predictions"]
+        assert deploy.test_request(dep.id, image.example["rows"]).status == 200
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{dep.port}/v2/health/ready", timeout=5).raise_for_status()
+    finally:
+        deploy.stop(dep.id)

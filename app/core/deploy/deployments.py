@@ -67,13 +67,16 @@ class DeploymentsMixin:
         dep_id = self._insert_deployment(row, container, name, port, options)
         try:
             progress.update(0.2, "Waiting until the server is ready")
-            ready = ctr.wait_ready(container, port, timeout=ready_timeout, progress=progress)
+            ready = ctr.wait_ready(
+                container, port, timeout=ready_timeout, progress=progress, tls_ca=options.tls_cert
+            )
             progress.update(0.8, "Smoke test")
             smoke = ctr.smoke_test(
                 port,
                 row.example.get("rows") or [],
                 row.example.get("predictions") or [],
                 token=options.token,
+                tls_ca=options.tls_cert,
             )
             smoke["ready_seconds"] = round(ready, 2)
             if not smoke["ok"]:
@@ -211,7 +214,9 @@ class DeploymentsMixin:
             path = f"/v2/models/{dep.model}/infer"
         else:
             body, path = {"dataframe_records": rows}, "/invocations"
-        status, answer, latency = ctr.request(dep.port, "POST", path, token=token, json_body=body)
+        status, answer, latency = ctr.request(
+            dep.port, "POST", path, token=token, json_body=body, tls_ca=dep.options.get("tls_cert")
+        )
         return TestResponse(status, answer, round(latency, 2))
 
     def deployments(self, *, active_only: bool = False) -> list[Deployment]:

@@ -84,12 +84,13 @@ def rotate(deploy: Any, deployment_id: int, *, progress: Progress | None = None)
             client, image.image_id, name=f"{base}-{uuid.uuid4().hex[:6]}", options=options,
             labels=labels,
         )  # fmt: skip
-        ctr.wait_ready(container, port, progress=progress)
+        ctr.wait_ready(container, port, progress=progress, tls_ca=options.tls_cert)
         smoke = ctr.smoke_test(
             port,
             image.example.get("rows") or [],
             image.example.get("predictions") or [],
             token=token,
+            tls_ca=options.tls_cert,
         )
         if not smoke["ok"]:
             raise ModelDeskError(f"The container with the new token failed its smoke test: "
