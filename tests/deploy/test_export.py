@@ -3,6 +3,7 @@ not, and the Compose export of a real deployment runs under docker compose and a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -41,8 +42,11 @@ CANARY = ExportSpec(
 )
 
 
+TLS = dataclasses.replace(CANARY, tls=True)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("spec", [SINGLE, CANARY], ids=["single", "canary"])
+@pytest.mark.parametrize("spec", [SINGLE, CANARY, TLS], ids=["single", "canary", "tls"])
 def test_every_export_validates(spec: ExportSpec, fmt: str) -> None:
     files = render(spec, fmt)
     checks = validate_files(files, fmt)
@@ -104,6 +108,25 @@ def test_kserve_export_is_protocol_v2_with_the_canary_percent() -> None:
     runtimes = list(yaml.safe_load_all(files["servingruntimes.yaml"]))
     assert [r["spec"]["protocolVersions"] for r in runtimes] == [["v2"], ["v2"]]
     assert "inferenceservice-canary.yaml" not in render(SINGLE, "kserve")
+
+
+def test_tls_exports_probe_https_and_mount_the_pair() -> None:
+    docs = list(yaml.safe_load_all(render(TLS, "kubernetes")["kubernetes.yaml"]))
+    dep = next(d for d in docs if d["kind"] == "Deployment")
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    assert c["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert {"name": "tls", "secret": {"secretName": "churn-7-tls"}} in dep["spec"]["template"][
+        "spec"
+    ]["volumes"]
+    assert {e["name"] for e in c["env"]} >= {"MODELDESK_TLS_CERT", "MODELDESK_TLS_KEY"}
+    compose = yaml.safe_load(render(TLS, "compose")["compose.yaml"])["services"]
+    primary = compose["churn-7-primary-v1"]
+    assert primary["volumes"] == ["./tls:/etc/modeldesk-tls:ro"]
+    assert "https://127.0.0.1:8080" in " ".join(primary["healthcheck"]["test"])
+    assert "ssl verify none" in render(TLS, "compose")["haproxy.cfg"]
+    runtime = next(yaml.safe_load_all(render(TLS, "kserve")["servingruntimes.yaml"]))
+    env = runtime["spec"]["containers"][0]["env"]
+    assert "MODELDESK_TLS_CERT" not in {e["name"] for e in env}
 
 
 def test_broken_exports_fail_validation_with_the_field_named() -> None:
@@ -171,10 +194,17 @@ def test_compose_export_of_a_deployment_runs_and_answers(deploy_env, built, tmp_
         assert r.json()["predictions"] == image.example["predictions"]
         ps = subprocess.run([*up, "ps", "-q"], check=True, capture_output=True, text=True)
         cid = ps.stdout.split()[0]
-        info = json.loads(
-            subprocess.run(["docker", "inspect", cid], check=True, capture_output=True).stdout
-        )[0]["HostConfig"]
+
+        def inspect() -> dict:
+            out = subprocess.run(["docker", "inspect", cid], check=True, capture_output=True)
+            return json.loads(out.stdout)[0]
+
+        info = inspect()["HostConfig"]
         assert info["ReadonlyRootfs"] is True and info["CapDrop"] == ["ALL"]
+        deadline = time.monotonic() + 120  # the exported health check itself passes
+        while inspect()["State"]["Health"]["Status"] != "healthy":
+            assert time.monotonic() < deadline, inspect()["State"]["Health"]
+            time.sleep(1)
     finally:
         subprocess.run([*up, "down", "-t", "5"], capture_output=True, timeout=300, check=False)
 

@@ -17,6 +17,7 @@ is validated before it is written (``export_validate``); nothing is written on a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class ExportSpec:
     memory: str | None = None
     max_body_mb: float | None = None
     sticky: str | None = None
+    tls: bool = False  # the servers speak HTTPS (the pair comes from ./tls or a Secret)
     lb_image: str = LB_IMAGE
     notes: list[str] = field(default_factory=list)
 
@@ -81,10 +83,16 @@ def _variant_name(spec: ExportSpec, v: ExportVariant) -> str:
     return dns_name(f"{spec.name}-{v.role}-v{v.version}")
 
 
+TLS_MOUNT = "/etc/modeldesk-tls"
+
+
 def _env(spec: ExportSpec) -> dict[str, str]:
     env = {"PYTHONUNBUFFERED": "1"}
     if spec.max_body_mb:
         env["MODELDESK_MAX_BODY_MB"] = str(spec.max_body_mb)
+    if spec.tls:  # Kubernetes' TLS Secret names; the Compose export mounts ./tls the same way
+        env["MODELDESK_TLS_CERT"] = f"{TLS_MOUNT}/tls.crt"
+        env["MODELDESK_TLS_KEY"] = f"{TLS_MOUNT}/tls.key"
     return env
 
 
@@ -104,13 +112,22 @@ def _memory_k8s(memory: str | None) -> str | None:
 
 def compose(spec: ExportSpec) -> dict[str, Any]:
     """``compose.yaml`` as a mapping (Compose Specification; ``docker compose up``)."""
+    scheme, context = (
+        ("https", ", context=ssl._create_unverified_context()")
+        if spec.tls
+        else (
+            "http",
+            "",
+        )
+    )  # the check asks its own server on 127.0.0.1: whether it is up, not who it is
     health = {
         "test": [
             "CMD",
             "/opt/venv/bin/python",
             "-c",
-            "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
-            f"'http://127.0.0.1:{CONTAINER_PORT}{READY}', timeout=2).status == 200 else 1)",
+            "import ssl, sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
+            f"'{scheme}://127.0.0.1:{CONTAINER_PORT}{READY}', timeout=2{context}).status == 200 "
+            "else 1)",
         ],
         "interval": "5s",
         "timeout": "3s",
@@ -143,6 +160,8 @@ def compose(spec: ExportSpec) -> dict[str, Any]:
         }
         if limits:
             service["deploy"]["resources"] = {"limits": limits}
+        if spec.tls:
+            service["volumes"] = [f"./tls:{TLS_MOUNT}:ro"]
         if not spec.balanced and v.role != "shadow":
             service["ports"] = [f"{spec.bind}:{spec.port}:{CONTAINER_PORT}"]
         services[_variant_name(spec, v)] = service
@@ -194,7 +213,7 @@ def haproxy_cfg(spec: ExportSpec) -> str:
         lines.append(
             f"    server-template {v.role}- {v.replicas} {_variant_name(spec, v)}:{CONTAINER_PORT}"
             f" check inter 1s fall 2 rise 1 weight {per_replica} resolvers docker"
-            " init-addr libc,none"
+            " init-addr libc,none" + (" ssl verify none" if spec.tls else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -221,7 +240,11 @@ def _container(spec: ExportSpec, v: ExportVariant, *, name: str) -> dict[str, An
     memory = _memory_k8s(spec.memory)
     if memory:
         limits["memory"] = requests["memory"] = memory
-    probe = {"httpGet": {"path": READY, "port": CONTAINER_PORT}, "periodSeconds": 5}
+    scheme = "HTTPS" if spec.tls else "HTTP"
+    probe = {
+        "httpGet": {"path": READY, "port": CONTAINER_PORT, "scheme": scheme},
+        "periodSeconds": 5,
+    }
     container: dict[str, Any] = {
         "name": name,
         "image": v.image,
@@ -232,7 +255,7 @@ def _container(spec: ExportSpec, v: ExportVariant, *, name: str) -> dict[str, An
         "startupProbe": {**probe, "failureThreshold": 24},
         "readinessProbe": {**probe, "failureThreshold": 2},
         "livenessProbe": {
-            "httpGet": {"path": LIVE, "port": CONTAINER_PORT},
+            "httpGet": {"path": LIVE, "port": CONTAINER_PORT, "scheme": scheme},
             "periodSeconds": 10,
             "failureThreshold": 3,
         },
@@ -247,7 +270,13 @@ def _container(spec: ExportSpec, v: ExportVariant, *, name: str) -> dict[str, An
         },
         "volumeMounts": [{"name": "scratch", "mountPath": "/tmp"}],
     }
+    if spec.tls:
+        container["volumeMounts"].append({"name": "tls", "mountPath": TLS_MOUNT, "readOnly": True})
     return container
+
+
+def _tls_secret(spec: ExportSpec) -> str:
+    return dns_name(f"{spec.name}-tls")
 
 
 def _pod_security() -> dict[str, Any]:
@@ -298,7 +327,12 @@ def kubernetes(spec: ExportSpec) -> list[dict[str, Any]]:
                                 {
                                     "name": "scratch",
                                     "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"},
-                                }
+                                },
+                                *(
+                                    [{"name": "tls", "secret": {"secretName": _tls_secret(spec)}}]
+                                    if spec.tls
+                                    else []
+                                ),
                             ],
                         },
                     },
@@ -358,6 +392,7 @@ def kserve(spec: ExportSpec) -> list[dict[str, Any]]:
     same InferenceService rolled to it with ``canaryTrafficPercent`` (apply in order)."""
     app = dns_name(spec.name)
     docs: list[dict[str, Any]] = []
+    spec = dataclasses.replace(spec, tls=False)  # KServe's ingress terminates TLS
     primary = next((v for v in spec.variants if v.role == "primary"), spec.variants[0])
     canary = next((v for v in spec.variants if v.role == "canary"), None)
     for v in [primary, *([canary] if canary else [])]:
@@ -429,6 +464,10 @@ def readme(spec: ExportSpec, fmt: str, files: list[str]) -> str:
         ]
         if spec.balanced:
             lines += [f"The balancer needs the image {spec.lb_image} (ModelDesk builds it)."]
+        if spec.tls:
+            lines += ["Put the certificate and its key in ./tls as tls.crt and tls.key."]
+            if spec.balanced:
+                lines += ["The balancer speaks HTTPS to the servers but plain HTTP to clients."]
     else:
         if spec.token:
             lines += [
@@ -436,6 +475,14 @@ def readme(spec: ExportSpec, fmt: str, files: list[str]) -> str:
                 f"`kubectl create secret generic {token} --from-literal={SECRET_KEY}=...`",
                 "",
             ]
+        if spec.tls and fmt == "kubernetes":
+            lines += [
+                "And the certificate's: `kubectl create secret tls "
+                f"{_tls_secret(spec)} --cert=CERT.pem --key=KEY.pem`.",
+                "",
+            ]
+        if spec.tls and fmt == "kserve":
+            lines += ["TLS is KServe's ingress's job there: the runtime serves plain HTTP.", ""]
         order = " then ".join(files)
         lines += [f"Apply in this order: {order} (`kubectl apply -f FILE`)."]
         if fmt == "kubernetes" and len(spec.serving) > 1:

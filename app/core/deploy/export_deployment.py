@@ -68,6 +68,7 @@ def spec_of(deploy: Any, deployment_id: int) -> ExportSpec:
         memory=options.get("memory"),
         max_body_mb=options.get("max_body_mb"),
         sticky=options.get("sticky"),
+        tls=bool(options.get("tls_cert")),
     )
 
 
