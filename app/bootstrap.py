@@ -115,6 +115,13 @@ class Services:
 
         return MonitorService(self.store, self.artifacts, self.datasets, self.registry)
 
+    @cached_property
+    def replays(self) -> Any:
+        from app.core.monitoring.replay import ReplayService
+
+        # the deploy service is only reached for container replays (it builds no client)
+        return ReplayService(self.store, self.registry, self.deployments)
+
     def close(self) -> None:
         if "runner" in self.__dict__:  # built on first use only
             self.runner.shutdown()

@@ -47,6 +47,7 @@ GROUPS = {
     "monitor": "app.cli.monitor",
     "retrain": "app.cli.retrain",
     "predict": "app.cli.predict",
+    "replay": "app.cli.replay",
 }
 
 

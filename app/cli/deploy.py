@@ -23,6 +23,17 @@ def register(commands: Any) -> None:
     p.add_argument("target", metavar="NAME@V|IMAGE", help="model version, image tag or id")
     p.add_argument("--port", type=int, metavar="P", help="host port (default: a free one)")
     p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T'")
+    p.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="host address to publish on (default 127.0.0.1; another needs --token)",
+    )
+    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate")
+    p.add_argument("--tls-key", metavar="PEM", help="the certificate's unencrypted key")
+    p.add_argument(
+        "--tls", choices=("self-signed",), help="serve HTTPS with a certificate ModelDesk makes"
+    )
     p.add_argument("--cpus", type=float, metavar="N", help="CPU limit, e.g. 1.5")
     p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 512m or 2g")
     p.add_argument("--log-dir", metavar="DIR", help="folder for the prediction log")
@@ -31,14 +42,19 @@ def register(commands: Any) -> None:
 
 
 def deploy(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    from app.cli.serve import tls_pair
     from app.core.deploy import RunOptions
 
+    cert, key = tls_pair(args, [args.bind])
     options = RunOptions(
         port=args.port,
         token=args.token,
         cpus=args.cpus,
         memory=args.memory,
         log_dir=args.log_dir,
+        bind=args.bind,
+        tls_cert=cert,
+        tls_key=key,
     )
     with ProgressBar(f"deploy {args.target}") as bar:
         dep = services.deployments.deploy(args.target, options, progress=bar, on_log=log_sink(bar))

@@ -39,6 +39,11 @@ def register(commands: Any) -> None:
     add_common(p)
     p.set_defaults(handler=rollback)
 
+    from app.cli import deployments_export, deployments_token
+
+    deployments_export.register(sub)  # export and token: their own modules
+    deployments_token.register(sub)
+
 
 def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     deploy = services.deployments

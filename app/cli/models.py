@@ -63,6 +63,12 @@ def register(commands: Any) -> None:
     p.add_argument("--min-gain", type=float, metavar="X")
     p.add_argument("--require-tags", metavar="TAGS", help="comma-separated, e.g. reviewed")
     p.add_argument("--same-data", choices=("yes", "no"))
+    p.add_argument(
+        "--replay-agreement",
+        type=float,
+        metavar="SHARE",
+        help="promotion needs a replay (modeldesk replay) agreeing on at least SHARE of rows",
+    )
     add_common(p)
     p.set_defaults(handler=policy)
 
@@ -276,7 +282,11 @@ def unalias(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def policy(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
-    changes: dict[str, Any] = {"metric": args.metric, "min_gain": args.min_gain}
+    changes: dict[str, Any] = {
+        "metric": args.metric,
+        "min_gain": args.min_gain,
+        "replay_agreement": args.replay_agreement,
+    }
     if args.require_tags is not None:
         changes["required_tags"] = [t for t in args.require_tags.split(",") if t.strip()]
     if args.same_data:

@@ -41,6 +41,13 @@ def register(commands: Any) -> None:
     p.add_argument("--max-batch", type=int, help="most rows in one predict call (default 128)")
     p.add_argument("--max-wait-ms", type=float, help="longest wait to fill a batch (default 2)")
     p.add_argument("--max-body-mb", type=float, help="largest request body (default 20)")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate")
+    p.add_argument("--tls-key", metavar="PEM", help="the certificate's unencrypted key")
+    p.add_argument(
+        "--tls",
+        choices=("self-signed",),
+        help="serve HTTPS with a self-signed certificate ModelDesk makes (and keeps)",
+    )
     from app.serving.options import add_limit_arguments
 
     add_limit_arguments(p)
@@ -55,6 +62,7 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
 
     if bool(args.refs) == (args.run is not None):
         raise InvalidInput("Name a model version (NAME@VERSION) or a run (--run ID), not both.")
+    cert, key = tls_pair(args, [args.host])
     try:  # before any work, and held: nothing can take the port before the server has it
         sock = bind_socket(args.host, args.port)
     except BindError as exc:
@@ -96,8 +104,12 @@ def serve(services: Any, args: Any) -> tuple[dict[str, Any], str]:
             max_inflight_mb=args.max_inflight_mb,
             queue_seconds=args.queue_seconds,
             body_timeout_s=args.body_timeout_s,
+            tls_cert=cert,
+            tls_key=key,
         )
-        url = f"http://{args.host}:{args.port}"
+        url = f"{'https' if cert else 'http'}://{args.host}:{args.port}"
+        if cert:
+            print(f"TLS certificate: {cert} (clients trust it with --cacert).", file=sys.stderr)
         print(f"Serving {label} at {url} (Ctrl+C to stop).", file=sys.stderr, flush=True)
         code = run_server(options, sock)
     if code != 0:  # the server printed its one ``error:`` line (a refused bundle, a bad port)
@@ -115,6 +127,27 @@ def _check_distinct(bundles: list[Any]) -> None:
             f"{', '.join(twice)} is named twice (an alias and a number of one version?); "
             "name each version once."
         )
+
+
+def tls_pair(args: Any, hosts: list[str]) -> tuple[str | None, str | None]:
+    """The certificate and key to serve HTTPS with (checked), or (None, None) for HTTP, from
+    ``--tls self-signed`` or ``--tls-cert``/``--tls-key`` (``serve`` and ``deploy``)."""
+    from app.core.deploy import tls
+
+    given = args.tls_cert is not None or args.tls_key is not None
+    if args.tls and given:
+        raise InvalidInput("Give either --tls self-signed or --tls-cert/--tls-key, not both.")
+    if args.tls == "self-signed":
+        from app.core.paths import user_data_dir
+
+        cert, key = tls.self_signed(user_data_dir() / "tls", hosts)
+        return str(cert), str(key)
+    if not given:
+        return None, None
+    if args.tls_cert is None or args.tls_key is None:
+        raise InvalidInput("TLS needs both --tls-cert and --tls-key.")
+    cert, key = tls.check_pair(args.tls_cert, args.tls_key)
+    return str(cert), str(key)
 
 
 def _is_loopback(host: str) -> bool:

@@ -20,6 +20,8 @@ ENV = {
     "max_inflight_mb": "MODELDESK_MAX_INFLIGHT_MB",
     "queue_seconds": "MODELDESK_QUEUE_SECONDS",
     "body_timeout_s": "MODELDESK_BODY_TIMEOUT_S",
+    "tls_cert": "MODELDESK_TLS_CERT",
+    "tls_key": "MODELDESK_TLS_KEY",
 }
 
 
@@ -40,6 +42,8 @@ class ServeOptions:
     queue_seconds: float = 10.0  # a request waits this long for room, then 503
     body_timeout_s: float = 30.0  # a body not read in full by then is a 408
     graceful_seconds: float = 30.0
+    tls_cert: str | None = None  # PEM certificate (chain): HTTPS instead of HTTP
+    tls_key: str | None = None  # its unencrypted PEM key
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-wait-ms", type=float, help="longest wait to fill a batch under load")
     p.add_argument("--max-body-mb", type=float, help="largest request body (413 above)")
     add_limit_arguments(p)
+    p.add_argument("--tls-cert", help=f"serve HTTPS with this PEM certificate (${ENV['tls_cert']})")
+    p.add_argument("--tls-key", help=f"the certificate's PEM key (${ENV['tls_key']})")
     return p
 
 
@@ -91,6 +97,8 @@ def from_args(argv: Sequence[str] | None = None) -> ServeOptions:
         max_inflight_mb=args.max_inflight_mb,
         queue_seconds=args.queue_seconds,
         body_timeout_s=args.body_timeout_s,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 
@@ -117,4 +125,6 @@ def resolve(**given: object) -> ServeOptions:
         raise SystemExit(
             "error: --max-inflight-mb and --body-timeout must be > 0 and --queue-seconds ≥ 0."
         )
+    if (options.tls_cert is None) != (options.tls_key is None):
+        raise SystemExit("error: TLS needs both --tls-cert and --tls-key (or neither).")
     return options

@@ -137,6 +137,20 @@ def serve(options: ServeOptions, sock: socket.socket | None = None) -> int:
         except BindError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_REFUSED
+    if options.tls_cert:
+        import ssl
+
+        try:  # a bad pair is one sentence now, not uvicorn's traceback later
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(
+                options.tls_cert, options.tls_key
+            )
+        except (OSError, ssl.SSLError) as exc:
+            print(
+                f"error: the TLS certificate {options.tls_cert} and key {options.tls_key} "
+                f"cannot be used ({exc}); give a PEM certificate and its unencrypted key.",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
     try:
         server_model = build(options)
     except (BundleError, WarmUpError) as exc:
@@ -153,6 +167,8 @@ def serve(options: ServeOptions, sock: socket.socket | None = None) -> int:
         lifespan="on",
         timeout_graceful_shutdown=int(options.graceful_seconds),
         server_header=False,
+        ssl_certfile=options.tls_cert,
+        ssl_keyfile=options.tls_key,
     )
     server = _uvicorn_server(config)
     with sock:

@@ -24,6 +24,7 @@ from app.core.errors import Conflict, InvalidInput, ModelDeskError
 from app.core.progress import NullProgress, Progress
 
 LOG_MOUNT = "/var/log/modeldesk"
+TLS_MOUNT = "/etc/modeldesk-tls"
 LABEL_DEPLOYMENT = "io.modeldesk.deployment"
 
 
@@ -35,6 +36,9 @@ class RunOptions:
     memory: str | None = None  # "512m", "2g"
     log_dir: str | None = None  # host folder for the prediction log
     max_body_mb: float | None = None  # the server's body cap (413 above)
+    bind: str = "127.0.0.1"  # the host address the port is published on
+    tls_cert: str | None = None  # host path of a PEM certificate: the server speaks HTTPS
+    tls_key: str | None = None  # host path of its key (mounted read-only, never copied)
 
     def public(self) -> dict[str, Any]:
         """What the store keeps (never the token itself)."""
@@ -44,7 +48,58 @@ class RunOptions:
             "log_dir": self.log_dir,
             "token": bool(self.token),
             "max_body_mb": self.max_body_mb,
+            "bind": self.bind,
+            "tls_cert": self.tls_cert,
+            "tls_key": self.tls_key,
         }
+
+    @classmethod
+    def from_public(cls, public: dict[str, Any], *, port: int, token: str | None) -> RunOptions:
+        """The options a deployment ran with (its stored ``public()``), to run it again."""
+        return cls(
+            port=port,
+            token=token,
+            cpus=public.get("cpus"),
+            memory=public.get("memory"),
+            log_dir=public.get("log_dir"),
+            max_body_mb=public.get("max_body_mb"),
+            bind=public.get("bind") or "127.0.0.1",
+            tls_cert=public.get("tls_cert"),
+            tls_key=public.get("tls_key"),
+        )
+
+
+#: How every model container runs: nothing on its root filesystem can change (the image is
+#: what was validated), scratch space is a small tmpfs, no Linux capability and no way to
+#: gain privileges (setuid binaries). The server needs none of it: it only reads its bundle,
+#: listens on an unprivileged port and writes the prediction log to its own mount.
+HARDENING: dict[str, Any] = {
+    "read_only": True,
+    "tmpfs": {"/tmp": "rw,noexec,nosuid,nodev,size=64m"},
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges:true"],
+}
+
+
+def check_bind(address: str, *, token: bool) -> None:
+    """A bind address other than loopback publishes the model to the network: only with a
+    token, and only an address of this machine (or 0.0.0.0 / :: for all of them)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise InvalidInput(
+            f"'{address}' is not an IP address to publish the container on.",
+            hint="Give 127.0.0.1 (this machine only, the default), an address of this "
+            "machine, or 0.0.0.0 for every interface.",
+        ) from None
+    if not ip.is_loopback and not token:
+        raise InvalidInput(
+            f"Publishing on {address} lets anyone who can reach this machine call the model, "
+            "and no token is set.",
+            hint="Add a token (--token), or keep the default address 127.0.0.1.",
+        )
 
 
 def free_port() -> int:
@@ -53,15 +108,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def check_port(port: int) -> None:
+def check_port(port: int, address: str = "127.0.0.1") -> None:
     if not 1 <= port <= 65535:
         raise InvalidInput(f"Port {port} is not a TCP port (1–65535).")
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((address, port))
         except OSError as exc:
             raise Conflict(
-                f"Port {port} on 127.0.0.1 is already taken.",
+                f"Port {port} on {address} is already taken.",
                 hint="Choose another port, or leave it empty to take a free one.",
             ) from exc
 
@@ -94,12 +150,44 @@ def private_log_folder(folder: Path) -> str | None:
     return user
 
 
+def tls_folder(cert: str, key: str, user: str) -> Path:
+    """A private copy of the certificate and key that the container's ``user`` can read.
+
+    The key stays 0600: the copy is made for the uid the container runs as (the key's own
+    user, or the image's user when ModelDesk runs as root), in a folder named by the files'
+    digest, so a restart finds it again and two deployments with one pair share it.
+    """
+    import hashlib
+    import tempfile
+
+    try:
+        cert_bytes, key_bytes = (
+            Path(cert).expanduser().read_bytes(),
+            Path(key).expanduser().read_bytes(),
+        )
+    except OSError as exc:
+        raise InvalidInput(f"The TLS file {exc.filename} cannot be read: {exc.strerror}.") from exc
+    digest = hashlib.sha256(cert_bytes + b"\0" + key_bytes + user.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"modeldesk-tls-{os.geteuid()}-{digest}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    (folder / "cert.pem").write_bytes(cert_bytes)
+    fd = os.open(folder / "key.pem", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key_bytes)
+    if os.geteuid() == 0:
+        uid, gid = (int(x) for x in user.split(":"))
+        for path in (folder, folder / "cert.pem", folder / "key.pem"):
+            os.chown(path, uid, gid)
+    return folder
+
+
 def start_container(
     client: Any, image: str, *, name: str, options: RunOptions, labels: dict[str, str]
 ) -> tuple[Any, int]:
+    check_bind(options.bind, token=bool(options.token))
     port = options.port or free_port()
     if options.port:
-        check_port(port)
+        check_port(port, options.bind)
     env = {"PYTHONUNBUFFERED": "1"}
     if options.token:
         env["MODELDESK_TOKEN"] = options.token
@@ -114,6 +202,13 @@ def start_container(
             kwargs["user"] = user
         volumes[str(folder)] = {"bind": LOG_MOUNT, "mode": "rw"}
         env["MODELDESK_LOG_DIR"] = LOG_MOUNT
+    if options.tls_cert and options.tls_key:
+        if "user" not in kwargs and os.geteuid() != 0:
+            kwargs["user"] = f"{os.getuid()}:{os.getgid()}"  # so it can read the user's key
+        folder = tls_folder(options.tls_cert, options.tls_key, kwargs.get("user") or IMAGE_USER)
+        volumes[str(folder)] = {"bind": TLS_MOUNT, "mode": "ro"}
+        env["MODELDESK_TLS_CERT"] = f"{TLS_MOUNT}/cert.pem"
+        env["MODELDESK_TLS_KEY"] = f"{TLS_MOUNT}/key.pem"
     if options.cpus:
         if options.cpus <= 0:
             raise InvalidInput(f"CPU limit {options.cpus} must be above 0.")
@@ -125,10 +220,11 @@ def start_container(
             image,
             detach=True,
             name=name,
-            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+            ports={f"{CONTAINER_PORT}/tcp": (options.bind, port)},
             environment=env,
             volumes=volumes,
             labels=labels,
+            **HARDENING,
             **kwargs,
         )
     return container, port
@@ -140,17 +236,18 @@ def wait_ready(
     *,
     timeout: float = 120.0,
     progress: Progress | None = None,
+    tls_ca: str | None = None,
 ) -> float:
     """Seconds until ``/v2/health/ready`` answered 200; raises if the container died."""
     import httpx
 
     progress = progress or NullProgress()
     t0 = time.perf_counter()
-    url = f"http://127.0.0.1:{port}/v2/health/ready"
+    url = f"{base_url(port, tls_ca)}/v2/health/ready"
     while True:
         progress.check_cancelled()
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2.0).status_code == 200:
+            if httpx.get(url, timeout=2.0, verify=verify(tls_ca)).status_code == 200:
                 return time.perf_counter() - t0
         with docker_errors("watching the container start"):
             container.reload()
@@ -170,12 +267,27 @@ def wait_ready(
         time.sleep(0.25)
 
 
+def base_url(port: int, tls_ca: str | None = None) -> str:
+    """Where ModelDesk reaches a container: HTTPS when it serves with a certificate."""
+    return f"{'https' if tls_ca else 'http'}://127.0.0.1:{port}"
+
+
+def verify(tls_ca: str | None) -> Any:
+    """httpx's ``verify``: the container's own certificate trusted, or the default."""
+    if not tls_ca:
+        return True
+    import ssl
+
+    return ssl.create_default_context(cafile=str(Path(tls_ca).expanduser()))
+
+
 def request(
     port: int,
     method: str,
     path: str,
     *,
     token: str | None = None,
+    tls_ca: str | None = None,
     json_body: Any = None,
     content: bytes | None = None,
     headers: dict[str, str] | None = None,
@@ -191,11 +303,12 @@ def request(
     try:
         response = httpx.request(
             method,
-            f"http://127.0.0.1:{port}{path}",
+            f"{base_url(port, tls_ca)}{path}",
             json=json_body,
             content=content,
             headers=headers,
             timeout=timeout,
+            verify=verify(tls_ca),
         )
     except httpx.HTTPError as exc:
         raise ModelDeskError(
@@ -217,6 +330,7 @@ def smoke_test(
     *,
     token: str | None = None,
     path: str = "/invocations",
+    tls_ca: str | None = None,
 ) -> dict[str, Any]:
     """Send the input example to ``path``; compare the predictions with ``expected``."""
     status, body, latency = request(
@@ -224,6 +338,7 @@ def smoke_test(
         "POST",
         path,
         token=token,
+        tls_ca=tls_ca,
         json_body={"dataframe_records": example},
         headers={"X-Prediction-Log": "skip"},  # not traffic: keep it out of the drift log
     )

@@ -25,6 +25,7 @@ from app.core.deploy.context import LABEL_MODEL
 from app.core.deploy.daemon import docker_errors
 from app.core.deploy.entities import Deployment, Image, TestResponse
 from app.core.deploy.images import LogSink, _Slice
+from app.core.deploy.tokens import token_digest
 from app.core.errors import Conflict, InvalidInput, ModelDeskError, NotFound
 from app.core.progress import NullProgress, Progress
 from app.core.store.models_deploy import DeploymentRow, ImageRow
@@ -66,9 +67,11 @@ class DeploymentsMixin:
         dep_id = self._insert_deployment(row, container, name, port, options)
         try:
             progress.update(0.2, "Waiting until the server is ready")
-            ready = ctr.wait_ready(container, port, timeout=ready_timeout, progress=progress)
+            ready = ctr.wait_ready(
+                container, port, timeout=ready_timeout, progress=progress, tls_ca=options.tls_cert
+            )
             progress.update(0.8, "Smoke test")
-            smoke = _smoke_tests(port, row.example, options.token)
+            smoke = _smoke_tests(port, row.example, options.token, options.tls_cert)
             smoke["ready_seconds"] = round(ready, 2)
             if not smoke["ok"]:
                 raise ModelDeskError(
@@ -152,14 +155,7 @@ class DeploymentsMixin:
                 "back to.",
             )
         token = self._token_of(current)
-        options = ctr.RunOptions(
-            port=current.port,
-            token=token,
-            cpus=current.options.get("cpus"),
-            memory=current.options.get("memory"),
-            log_dir=current.options.get("log_dir"),
-            max_body_mb=current.options.get("max_body_mb"),
-        )
+        options = ctr.RunOptions.from_public(current.options, port=current.port, token=token)
         self.stop(current.id)
         try:
             deployment = self.run(previous.image_row_id, options, progress=progress)
@@ -220,7 +216,9 @@ class DeploymentsMixin:
             path = f"/v2/models/{model}/infer"
         else:
             body, path = {"dataframe_records": rows}, route
-        status, answer, latency = ctr.request(dep.port, "POST", path, token=token, json_body=body)
+        status, answer, latency = ctr.request(
+            dep.port, "POST", path, token=token, json_body=body, tls_ca=dep.options.get("tls_cert")
+        )
         return TestResponse(status, answer, round(latency, 2))
 
     def deployments(self, *, active_only: bool = False) -> list[Deployment]:
@@ -315,6 +313,7 @@ class DeploymentsMixin:
                 port=port,
                 status="starting",
                 options=options.public(),
+                token_sha256=token_digest(options.token),
                 smoke_test={},
                 owner=owner_tag(),
                 created_at=datetime.now(UTC),
@@ -347,17 +346,28 @@ class DeploymentsMixin:
         return self.store.write(write)
 
 
-def _smoke_tests(port: int, example: dict[str, Any], token: str | None) -> dict[str, Any]:
+def _smoke_tests(
+    port: int, example: dict[str, Any], token: str | None, tls_ca: str | None = None
+) -> dict[str, Any]:
     """The smoke test of an image: its model's example, or each model's on its own route."""
     models = example.get("models")
     if not models:
         return ctr.smoke_test(
-            port, example.get("rows") or [], example.get("predictions") or [], token=token
+            port,
+            example.get("rows") or [],
+            example.get("predictions") or [],
+            token=token,
+            tls_ca=tls_ca,
         )
     results = []
     for model in models:
         result = ctr.smoke_test(
-            port, model["rows"], model["predictions"], token=token, path=model["path"]
+            port,
+            model["rows"],
+            model["predictions"],
+            token=token,
+            path=model["path"],
+            tls_ca=tls_ca,
         )
         result["model"] = f"{model['name']}@{model['version']}"
         if not result["ok"]:

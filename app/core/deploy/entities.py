@@ -73,7 +73,8 @@ class Deployment:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.options.get("tls_cert") else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -24,7 +24,13 @@ from typing import Any
 from app.core.errors import InvalidInput
 from app.core.registry.entities import ModelVersion, PolicyCheck
 
-DEFAULTS: dict[str, Any] = {"metric": None, "min_gain": 0.0, "required_tags": [], "same_data": True}
+DEFAULTS: dict[str, Any] = {
+    "metric": None,
+    "min_gain": 0.0,
+    "required_tags": [],
+    "same_data": True,
+    "replay_agreement": None,  # a share 0–1: promotion needs a replay agreeing at least this
+}
 PROMOTED_ALIAS = "champion"
 _DATA_REF = re.compile(r"^[^@\s]+@\d+$")
 
@@ -66,6 +72,17 @@ def clean(changes: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = sorted({str(t).strip() for t in tags if str(t).strip()})
         elif key == "same_data":
             out[key] = bool(value)
+        elif key == "replay_agreement":
+            try:
+                out[key] = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"The replay agreement '{value}' is not a number.") from None
+            if not 0 < out[key] <= 1:
+                raise InvalidInput(
+                    f"The replay agreement {value} must be a share above 0 and at most 1.",
+                    hint="0.99 asks that the candidate answer 99 % of replayed rows as "
+                    "production did.",
+                )
         else:
             raise InvalidInput(f"'{key}' is not a policy setting.")
     return out
@@ -220,18 +237,56 @@ def _gain_reasons(
     ]
 
 
+def _replay_reasons(
+    rules: Mapping[str, Any],
+    candidate: ModelVersion,
+    incumbent: ModelVersion,
+    replay: Mapping[str, Any] | None,
+) -> list[str]:
+    """Why the candidate's latest replay (an audit entry's details) does not satisfy
+    ``replay_agreement``; the replay must be of traffic the champion answered."""
+    need = rules.get("replay_agreement")
+    if not need:
+        return []
+    how = (
+        f"`modeldesk replay {candidate.ref} --from-deployment ID` replays a deployment of "
+        f"the champion (version {incumbent.version})"
+    )
+    if replay is None:
+        return [
+            f"Version {candidate.version} has no replay of production's recorded traffic; the "
+            f"policy asks for an agreement of at least {need:.2%} ({how})."
+        ]
+    if replay.get("production") != incumbent.ref:
+        return [
+            f"The latest replay of version {candidate.version} was of {replay.get('production')}'s "
+            f"traffic, not the champion's (version {incumbent.version}); {how}."
+        ]
+    agreement = float(replay.get("agreement") or 0.0)
+    if agreement + 1e-12 < need:
+        return [
+            f"Version {candidate.version} agrees with production on {agreement:.2%} of "
+            f"{replay.get('rows', 0):,} replayed rows; the policy asks for at least {need:.2%}."
+        ]
+    return []
+
+
 def check(
     policy: Mapping[str, Any],
     candidate: ModelVersion,
     incumbent: ModelVersion | None,
     evidence: Mapping[str, Any] | None = None,
+    replay: Mapping[str, Any] | None = None,
 ) -> PolicyCheck:
     """Judge ``candidate`` against the current champion ``incumbent`` (None: no champion),
     on ``evidence`` (already cleaned by ``clean_evidence``) when given, else on the
-    registered cross-validation scores."""
+    registered cross-validation scores; ``replay`` is the details of the candidate's latest
+    replay, read when the policy asks for a replay agreement."""
     rules = effective(policy, candidate.task)
     metric = rules["metric"]
     reasons: list[str] = []
+    if incumbent is not None and incumbent.id != candidate.id:
+        reasons.extend(_replay_reasons(rules, candidate, incumbent, replay))
     for tag in rules["required_tags"]:
         if tag not in candidate.tags or str(candidate.tags[tag]).lower() in ("", "false", "no"):
             reasons.append(f"Version {candidate.version} lacks the required tag '{tag}'.")

@@ -329,7 +329,16 @@ class RegistryService:
         incumbent = (
             self._version(s, s.get(ModelVersionRow, current), name) if current is not None else None
         )
-        return policy.check(model.policy, candidate, incumbent, evidence)
+        replay = None
+        if (model.policy or {}).get("replay_agreement"):
+            last = s.scalar(
+                select(AuditRow)
+                .where(AuditRow.action == "model.replayed", AuditRow.subject == candidate.ref)
+                .order_by(AuditRow.id.desc())
+                .limit(1)
+            )
+            replay = audit.to_entry(last).details if last is not None else None
+        return policy.check(model.policy, candidate, incumbent, evidence, replay)
 
     def set_alias(
         self,
@@ -431,7 +440,8 @@ class RegistryService:
         self.store.write(write)
 
     def set_policy(self, name: str, **changes: Any) -> dict[str, Any]:
-        """Change ``metric``, ``min_gain``, ``required_tags`` or ``same_data`` of a model."""
+        """Change ``metric``, ``min_gain``, ``required_tags``, ``same_data`` or
+        ``replay_agreement`` of a model."""
         values = policy.clean(changes)
 
         def write(s: Session) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class DeploymentRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="starting")
     # limits, whether a token is set, prediction-log folder
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # SHA-256 hex of the bearer token ("" without one): the token itself is never stored
+    token_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     smoke_test: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # host:pid of the process that starts it: a ``starting`` row whose owner died is failed
     owner: Mapped[str] = mapped_column(String(300), default="")
