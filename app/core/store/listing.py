@@ -13,7 +13,7 @@ from typing import Any
 
 from app.core.errors import InvalidInput
 from app.core.store.lite import Reader, as_datetime, as_json
-from app.core.tracking.states import PARTIAL_STATUSES, shown_state
+from app.core.store.run_states import PARTIAL_STATUSES, shown_state
 
 #: run attribute → column, the names ``--sort`` and ``--columns`` take (as ``tracking.query``)
 RUN_ATTRIBUTES = {

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.core.store import Store
 from app.core.store.models import RunRow, RunTagRow
-from app.core.tracking.states import PARTIAL_STATUSES, pruned_text, shown_state
+from app.core.store.run_states import PARTIAL_STATUSES, pruned_text, shown_state
 
 __all__ = ["partial_states", "pruned_text"]
 

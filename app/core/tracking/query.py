@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import InvalidInput
 from app.core.store.models import RunLatestMetricRow, RunParamRow, RunRow, RunTagRow
-from app.core.tracking.states import PARTIAL_STATUSES
+from app.core.store.run_states import PARTIAL_STATUSES
 
 ATTRIBUTES = {
     "id": RunRow.id,

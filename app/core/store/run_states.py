@@ -1,4 +1,4 @@
-"""Run states that are partial, and how to name them; free of the database layer so that the
+"""Run states that are partial, and how to name them; free of SQLAlchemy so that the
 list commands' fast read path (``app.core.store.listing``) and the services share one rule.
 
 A pruned trial's run is stored as "cancelled" (a run's status is one of five words) with the
