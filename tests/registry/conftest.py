@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from app.core.training import TrainRequest
+from tests.contract.backends import *  # noqa: F403 (SQLite and PostgreSQL)
 
 
 def numeric_table(n: int = 120, seed: int = 0, shift: float = 0.0):

@@ -27,6 +27,7 @@ from app.core.paths import artifacts_dir_for, sqlite_path
 from app.core.store import read_only
 from app.core.store.guards import ensure_append_only
 from app.core.store.health import check_database_file, damage_reported, store_error
+from app.core.store.server import check_reachable, engine_options, is_transient
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
@@ -34,6 +35,8 @@ HEAD_REVISION = "0010"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 _LOCKED_RETRIES = 8
+#: a write that met a dropped server connection or a deadlock is run again this many times
+_TRANSIENT_RETRIES = 3
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -58,6 +61,8 @@ class Store:
         if self.db_path is not None:
             check_database_file(self.db_path, self.artifacts_dir)
         self.engine = self._create_engine(url)
+        if self.db_path is None and not self.is_sqlite:
+            check_reachable(self.engine)  # one plain error instead of a failed migration
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         #: the audit log's guard triggers that were missing at open and were put back
         self.restored_guards: list[str] = []
@@ -88,7 +93,7 @@ class Store:
 
     def _create_engine(self, url: str) -> Engine:
         if self.db_path is None and not url.startswith("sqlite"):
-            return create_engine(url, pool_pre_ping=True, future=True)
+            return create_engine(url, future=True, **engine_options(url))
         engine = create_engine(url, connect_args={"timeout": 30}, future=True)
 
         @event.listens_for(engine, "connect")
@@ -116,6 +121,13 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def shared_pool(self) -> Any:
+        """The connection pool another engine of this process (Optuna's storage) may borrow
+        on a server database, so that a process keeps one bounded pool; None on SQLite,
+        whose pooled connections carry this engine's transaction handling."""
+        return None if self.is_sqlite else self.engine.pool
+
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """One unit of work; see the class docstring. Errors become ``StoreUnavailable``."""
@@ -141,6 +153,12 @@ class Store:
                     "The store is busy: another ModelDesk process kept it locked.",
                     hint="Try again in a moment.",
                 ) from exc
+            if is_transient(exc):
+                raise StoreUnavailable(
+                    f"The connection to the store's server was lost or the server gave up "
+                    f"the transaction: {str(exc.orig).strip()}.",
+                    hint="Try again; check the server if it keeps happening.",
+                ) from exc
             raise StoreUnavailable(f"The store failed: {exc.orig}.") from exc
         except DatabaseError as exc:
             session.rollback()
@@ -157,12 +175,13 @@ class Store:
     def write(self, fn: Any, *args: Any, recount: int = 0, **kwargs: Any) -> Any:
         """Run ``fn(session, *args)`` in a write session, retrying briefly if SQLite is locked.
 
-        Only the lock is retried, with jitter, a bounded number of times: anything else is a
-        real error and must surface at once. ``recount`` > 0 also runs ``fn`` again (up to
+        Only the lock (and, on a server, a dropped connection or a deadlock) is retried, with
+        jitter, a bounded number of times: anything else is a real error and must surface at
+        once. ``recount`` > 0 also runs ``fn`` again (up to
         that many times) when it hit a unique constraint, for writers that number things
         ("the next version"): a racing writer took the number, so count again.
         """
-        locked = conflicts = 0
+        locked = conflicts = dropped = 0
         while True:
             try:
                 with self.session(write=True) as s:
@@ -176,6 +195,13 @@ class Store:
                 conflicts += 1
                 if conflicts > recount:
                     raise
+            except StoreUnavailable as exc:
+                # a server connection dropped mid-write (the transaction rolled back whole)
+                # or a deadlock victim: the unit is run again on a fresh connection
+                dropped += 1
+                if dropped > _TRANSIENT_RETRIES or not is_transient(exc):
+                    raise
+                time.sleep(random.uniform(0.1, 0.5) * dropped)
 
     # -- schema ----------------------------------------------------------------------------
 
