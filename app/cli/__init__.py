@@ -43,6 +43,7 @@ GROUPS = {
     "monitor": "app.cli.monitor",
     "retrain": "app.cli.retrain",
     "predict": "app.cli.predict",
+    "store": "app.cli.store",
 }
 
 
@@ -118,13 +119,16 @@ def _run(argv: list[str]) -> int:
         return EXIT_OK
     args = build_command_parser([argv[0]]).parse_args(argv)
     try:
-        from app.bootstrap import build_services
+        if getattr(args, "opens_stores", False):  # e.g. `store copy`: it names its own stores
+            payload, text = args.handler(None, args)
+        else:
+            from app.bootstrap import build_services
 
-        services = build_services(args.store)
-        try:
-            payload, text = args.handler(services, args)
-        finally:
-            services.close()
+            services = build_services(args.store)
+            try:
+                payload, text = args.handler(services, args)
+            finally:
+                services.close()
     except ModelDeskError as exc:
         return fail(exc, args.json)
     if args.json:

@@ -281,6 +281,10 @@ CASES: list[tuple[list[str], int]] = [
     (["monitor", "iris@1", "--dataset", "iris", "--html", M + "/m.html"], 1),
     (["retrain", "nosuch@1", "--data", "iris"], 1),
     (["retrain", "iris@1", "--data", "nosuch"], 1),
+    # store copy
+    (["store", "copy", "{root}/nosuch/modeldesk.db", "{root}/copy.db"], 1),
+    (["store", "copy", "a.db", "b.db", "c.db"], 1),
+    (["store", "copy"], USAGE),
     # the command itself
     (["datasets"], USAGE),
     (["datasets", "bogus"], USAGE),

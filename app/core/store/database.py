@@ -31,7 +31,7 @@ from app.core.store.server import check_reachable, engine_options, is_transient
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 _LOCKED_RETRIES = 8
