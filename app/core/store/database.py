@@ -23,7 +23,13 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import StoreBusy, StoreUnavailable
-from app.core.paths import artifacts_dir_for, sqlite_path
+from app.core.paths import (
+    artifact_cache_dir,
+    artifacts_dir_for,
+    is_remote_location,
+    remote_artifacts,
+    sqlite_path,
+)
 from app.core.store import read_only
 from app.core.store.guards import ensure_append_only
 from app.core.store.health import check_database_file, damage_reported, store_error
@@ -51,10 +57,18 @@ class Store:
     under tests raises: ``read_only``).
     """
 
-    def __init__(self, url: str, *, artifacts_dir: Path | None = None, migrate: bool = True):
+    def __init__(self, url: str, *, artifacts_dir: Path | str | None = None, migrate: bool = True):
         self.url = url
         self.db_path = sqlite_path(url)
-        self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else artifacts_dir_for(url)
+        #: an fsspec URL (``s3://bucket/prefix``) when artifacts live there; then
+        #: ``artifacts_dir`` is its local read cache
+        self.artifacts_remote = (
+            str(artifacts_dir) if is_remote_location(artifacts_dir) else None
+        ) or (remote_artifacts() if artifacts_dir is None else None)
+        if self.artifacts_remote:
+            self.artifacts_dir = artifact_cache_dir(self.artifacts_remote)
+        else:
+            self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else artifacts_dir_for(url)
         if self.db_path is not None:
             self._prepare_folder(self.db_path.parent)
         self._prepare_folder(self.artifacts_dir)
@@ -286,6 +300,11 @@ class Store:
             )
 
     # -- display ---------------------------------------------------------------------------
+
+    @property
+    def artifacts_for_display(self) -> str:
+        """Where artifacts live: the remote location (no credentials are in it) or folder."""
+        return self.artifacts_remote or str(self.artifacts_dir)
 
     @property
     def url_for_display(self) -> str:
