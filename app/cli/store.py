@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -31,9 +30,8 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--artifacts",
         metavar="DEST",
-        type=Path,
-        help="the destination's artifact folder (default: MODELDESK_ARTIFACTS, or beside an "
-        "SQLite destination)",
+        help="the destination's artifact folder or location (s3://bucket/prefix; default: "
+        "MODELDESK_ARTIFACTS, or beside an SQLite destination)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=copy, opens_stores=True)

@@ -71,7 +71,7 @@ def copy_store(
     source_url: str,
     destination_url: str,
     *,
-    artifacts_dir: Path | None = None,
+    artifacts_dir: Path | str | None = None,
     progress: Progress | None = None,
     batch: int = BATCH,
 ) -> CopyReport:
@@ -174,27 +174,35 @@ def _holds_data(conn: Connection) -> bool:
 
 
 def _copy_artifacts(src: Store, dest: Store, report: CopyReport, progress: Progress) -> None:
+    from app.core.artifact_backends import open_backend
+    from app.core.artifacts import ArtifactStore
     from app.core.store.models import ArtifactRow
 
     with src.session() as s:
         rows = s.execute(
             select(ArtifactRow.sha256, ArtifactRow.size).where(ArtifactRow.state == "stored")
         ).all()
+    source_files = ArtifactStore(src)  # a remote source is read through its verified cache
+    remote = open_backend(dest.artifacts_remote)
     for i, (sha, size) in enumerate(rows):
         progress.check_cancelled()
         if i % 50 == 0:
             progress.update(0.2 * i / max(1, len(rows)), f"Copying artifacts ({i}/{len(rows)})")
-        source = _artifact_path(src.artifacts_dir, sha)
         target = _artifact_path(dest.artifacts_dir, sha)
-        if target.is_file() and target.stat().st_size == size and _sha256(target) == sha:
-            continue  # copied before the interruption (or the team already had it)
+        if remote is not None and remote.has(sha):
+            continue  # uploaded before the interruption (or the team already had it)
+        if remote is None and _holds(target, sha, size):
+            continue
+        source = source_files.path_for(sha)
         if not source.is_file():
             raise NotFound(
-                f"The source store's artifact {sha} is missing from {src.artifacts_dir}.",
+                f"The source store's artifact {sha} is missing from {source_files.location}.",
                 hint="Restore the store's artifact folder from a backup, then copy again.",
             )
         with atomic_write(target, make_parents=True) as tmp:
             digest = _copy_hashing(source, tmp)
+            if digest == sha and remote is not None:
+                remote.put(tmp, sha)  # atomic: the object appears only when complete
         if digest != sha:
             target.unlink(missing_ok=True)
             raise TamperedArtifact(
@@ -204,6 +212,11 @@ def _copy_artifacts(src: Store, dest: Store, report: CopyReport, progress: Progr
             )
         report.artifacts += 1
         report.artifact_bytes += size
+
+
+def _holds(target: Path, sha: str, size: int) -> bool:
+    """The file is already there, whole (copied before an interruption, or the team's)."""
+    return target.is_file() and target.stat().st_size == size and _sha256(target) == sha
 
 
 def _artifact_path(root: Path, sha: str) -> Path:

@@ -137,3 +137,33 @@ def test_an_upload_killed_half_way_leaves_no_object_and_no_row(
         assert s.scalars(select(ArtifactRow)).all() == []
     svc.close()
     assert object_keys(s3_env, PREFIX) == []
+
+
+def test_store_copy_moves_a_personal_store_onto_s3(s3_env, tmp_path, monkeypatch) -> None:
+    """`store copy SRC DEST --artifacts s3://…`: the copy's model is read back from S3."""
+    from app.bootstrap import build_services
+    from app.core.registry import load_model
+    from app.core.store import Store
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = f"sqlite:///{tmp_path / 'personal' / 'modeldesk.db'}"
+    svc = build_services(source)
+    svc.datasets.add_table(numeric_table(), name="numeric", source_kind="test")
+    run = train(svc, "numeric@1", "dummy")
+    sha = svc.registry.register(run.id, "churn").artifact_sha256
+    predicted = list(svc.registry.load_model("churn@1").predict(_rows()))
+    svc.close()
+    location = f"s3://{s3_env['bucket']}/{PREFIX}"
+    dest = f"sqlite:///{tmp_path / 'team' / 'modeldesk.db'}"
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "store", "copy", source, dest, "--artifacts", location],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"{PREFIX}/{sha[:2]}/{sha}" in object_keys(s3_env, PREFIX)
+    team = Store(dest, artifacts_dir=location)
+    assert list(load_model("churn@1", store=team).predict(_rows())) == predicted
+    team.dispose()
