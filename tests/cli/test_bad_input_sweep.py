@@ -162,6 +162,7 @@ CASES: list[tuple[list[str], int]] = [
      1),
     (["train", "iris@7", "-t", "species"], 1),
     (["train", "iris"], 1),  # no --target and none stored with the dataset
+    (["train", "iris", "-t", "species", "--cluster", "nowhere"], 1),
     # runs
     (["runs", "list", "--sort", "nosuch"], 1),
     (["runs", "list", "--filter", "garbage ((("], 1),
