@@ -44,7 +44,20 @@ def _null_pool():
     return NullPool
 
 
-def _drop(server_url: str, name: str) -> None:
+def create_database(server_url: str, prefix: str, template: str | None = None) -> str:
+    """A new database on the server (a clone of ``template`` when given); its name."""
+    from sqlalchemy import text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
+    admin = _admin(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
+    admin.dispose()
+    return name
+
+
+def drop_database(server_url: str, name: str) -> None:
     from sqlalchemy import text
 
     admin = _admin(server_url)
@@ -66,35 +79,22 @@ def database_url(server_url: str, name: str) -> str:
 @pytest.fixture(scope="session")
 def pg_template(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
     """The name of a database holding an empty, migrated store (with the audit triggers)."""
-    from sqlalchemy import text
-
     from app.core.store import Store
 
     server = request.getfixturevalue("postgres_url")
-    name = f"md_tmpl_{uuid.uuid4().hex[:10]}"
-    admin = _admin(server)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    name = create_database(server, "md_tmpl")
     store = Store(database_url(server, name), artifacts_dir=tmp_path_factory.mktemp("tmpl"))
     store.dispose()  # a template must have no open connection when it is cloned
     yield name
-    _drop(server, name)
+    drop_database(server, name)
 
 
 def fresh_postgres_store(request: pytest.FixtureRequest) -> Iterator[str]:
     """A new database cloned from the template; dropped after the test."""
-    from sqlalchemy import text
-
     server = request.getfixturevalue("postgres_url")
-    template = request.getfixturevalue("pg_template")
-    name = f"md_t_{uuid.uuid4().hex[:12]}"
-    admin = _admin(server)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
+    name = create_database(server, "md_t", template=request.getfixturevalue("pg_template"))
     yield database_url(server, name)
-    _drop(server, name)
+    drop_database(server, name)
 
 
 @pytest.fixture
