@@ -48,6 +48,7 @@ GROUPS = {
     "retrain": "app.cli.retrain",
     "predict": "app.cli.predict",
     "replay": "app.cli.replay",
+    "store": "app.cli.store",
 }
 
 
@@ -129,17 +130,20 @@ def _run(argv: list[str]) -> int:
         return EXIT_OK
     args = build_command_parser([argv[0]]).parse_args(argv)
     try:
-        from app.bootstrap import build_services, open_read_services
+        if getattr(args, "opens_stores", False):  # e.g. `store copy`: it names its own stores
+            payload, text = args.handler(None, args)
+        else:
+            from app.bootstrap import build_services, open_read_services
 
-        services: Any = None
-        if getattr(args, "reads_only", None) and args.reads_only(args):
-            services = open_read_services(args.store)
-        if services is None:
-            services = build_services(args.store)
-        try:
-            payload, text = args.handler(services, args)
-        finally:
-            services.close()
+            services: Any = None
+            if getattr(args, "reads_only", None) and args.reads_only(args):
+                services = open_read_services(args.store)
+            if services is None:
+                services = build_services(args.store)
+            try:
+                payload, text = args.handler(services, args)
+            finally:
+                services.close()
     except ModelDeskError as exc:
         return fail(exc, args.json)
     if args.json:

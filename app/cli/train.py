@@ -77,6 +77,12 @@ def register(commands: Any) -> None:
         metavar="NAME[@V]",
         help="run this recipe first in the model's pipeline (raw rows in)",
     )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDR",
+        help="fit the CV folds on a Dask cluster: tcp://HOST:8786 or local:N "
+        "(default: MODELDESK_CLUSTER, else here)",
+    )
     add_common(p)
     p.set_defaults(handler=train)
 
@@ -161,6 +167,12 @@ def run_summary(run: Any) -> tuple[dict[str, Any], str]:
 
 
 def train(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.cluster is not None:
+        import os
+
+        from app.core.cluster import CLUSTER_ENV, parse_cluster
+
+        os.environ[CLUSTER_ENV] = parse_cluster(args.cluster) or ""  # the trainer reads it
     request = request_from_args(args)
     plan = services.training.validate(request)  # refuses bad input before any run exists
     with ProgressBar(f"train {plan.request.estimator}") as bar:

@@ -99,13 +99,52 @@ class PendingArtifact:
 
 
 class ArtifactStore:
+    """Content-addressed files in the store's folder, or (``store.artifacts_remote``) in an
+    object store reached through fsspec with that folder as its local, verified read cache
+    (``app.core.artifact_backends``)."""
+
     def __init__(self, store: Store) -> None:
+        from app.core.artifact_backends import open_backend
+
         self.store = store
         self.root = store.artifacts_dir
         self.tmp_dir = self.root / "tmp"
+        self.remote = open_backend(store.artifacts_remote)
+
+    @property
+    def location(self) -> str:
+        """Where the artifacts live, for people (a remote URL carries no credentials)."""
+        return self.remote.location if self.remote else str(self.root)
 
     def path_for(self, sha256: str) -> Path:
+        """The local file of an artifact; from a remote location it is fetched into the
+        cache first (hashed before it takes its name). Missing stays missing: callers say so."""
+        path = self._local(sha256)
+        if self.remote is not None and not path.exists():
+            self._fetch(sha256, path)
+        return path
+
+    def _local(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
+
+    def _fetch(self, sha256: str, path: Path) -> None:
+        assert self.remote is not None
+        try:
+            with self.temporary_file(".get") as tmp:
+                if not self.remote.get(sha256, tmp):
+                    return
+                actual = sha256_file(tmp)
+                if actual != sha256:
+                    raise TamperedArtifact(
+                        f"The stored object {self.remote.location}/{sha256[:2]}/{sha256} was "
+                        f"changed after it was written (SHA-256 {actual[:12]}… instead of "
+                        f"{sha256[:12]}…).",
+                        hint="It will not be used. Restore the object from a backup.",
+                    )
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise self._unwritable(self.root, exc) from exc
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -142,7 +181,7 @@ class ArtifactStore:
 
     def _place(self, tmp: Path, sha: str, kind: str) -> PendingArtifact:
         size = tmp.stat().st_size
-        final = self.path_for(sha)
+        final = self._local(sha)
 
         def claim(s: Session) -> bool:
             row = s.get(ArtifactRow, sha)
@@ -161,6 +200,8 @@ class ArtifactStore:
             return False
 
         existed = self.store.write(claim)
+        if self.remote is not None:
+            return self._upload(tmp, sha, size, final, existed)
         if existed and final.exists():
             return PendingArtifact(sha, size, final, existed=True)
         try:
@@ -170,6 +211,23 @@ class ArtifactStore:
             if not existed:
                 self.discard(PendingArtifact(sha, size, final, existed=False))
             raise self._unwritable(final.parent, exc) from exc
+        return PendingArtifact(sha, size, final, existed=existed)
+
+    def _upload(
+        self, tmp: Path, sha: str, size: int, final: Path, existed: bool
+    ) -> PendingArtifact:
+        """Put the claimed bytes in the remote location (atomically), then keep them cached."""
+        assert self.remote is not None
+        if not (existed and self.remote.has(sha)):
+            try:
+                self.remote.put(tmp, sha)
+            except BaseException:  # a failed or interrupted upload: the claim goes too
+                if not existed:
+                    self.discard(PendingArtifact(sha, size, final, existed=False))
+                raise
+        with suppress(OSError):  # the cache is only a cache: a failure here costs a fetch
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
         return PendingArtifact(sha, size, final, existed=existed)
 
     def _unwritable(self, folder: Path, exc: OSError) -> StoreUnavailable:
@@ -199,6 +257,8 @@ class ArtifactStore:
 
         if self.store.write(drop):
             pending.path.unlink(missing_ok=True)
+            if self.remote is not None:
+                self.remote.delete(pending.sha256)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -207,7 +267,7 @@ class ArtifactStore:
         path = self.path_for(sha256)
         if not path.exists():
             raise NotFound(
-                f"The stored file {sha256[:12]}… is missing from {self.root}.",
+                f"The stored file {sha256[:12]}… is missing from {self.location}.",
                 hint="The artifact folder was moved or cleaned; restore it from a backup.",
             )
         actual = sha256_file(path)
@@ -243,8 +303,10 @@ class ArtifactStore:
             return [row.sha256 for row in dead]
 
         for sha in self.store.write(sweep):
+            if self.remote is not None:
+                self.remote.delete(sha)
             with suppress(FileNotFoundError):
-                self.path_for(sha).unlink()
+                self._local(sha).unlink()
                 removed += 1
         return removed
 

@@ -59,9 +59,32 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest.split("?", 1)[0])
 
 
+def is_remote_location(location: object) -> bool:
+    """``s3://bucket/prefix`` and other fsspec URLs, as opposed to a folder path."""
+    return isinstance(location, str) and "://" in location
+
+
+def remote_artifacts() -> str | None:
+    """``MODELDESK_ARTIFACTS`` when it names an object store or other fsspec URL."""
+    value = os.environ.get(ARTIFACTS_ENV, "")
+    return value if is_remote_location(value) else None
+
+
+def artifact_cache_dir(location: str) -> Path:
+    """The local read cache of a remote artifact location (one folder per location)."""
+    import hashlib
+
+    from platformdirs import user_cache_path
+
+    name = hashlib.sha256(location.rstrip("/").encode()).hexdigest()[:16]
+    return user_cache_path("ModelDesk", appauthor=False) / "artifact-cache" / name
+
+
 def artifacts_dir_for(url: str) -> Path:
-    """Artifacts sit beside an SQLite file; a server database uses the user data folder."""
+    """Artifacts sit beside an SQLite file; a server database uses the user data folder; a
+    remote location (``MODELDESK_ARTIFACTS=s3://…``) is read through a local cache folder."""
     if os.environ.get(ARTIFACTS_ENV):
-        return Path(os.environ[ARTIFACTS_ENV])
+        value = os.environ[ARTIFACTS_ENV]
+        return artifact_cache_dir(value) if is_remote_location(value) else Path(value)
     db = sqlite_path(url)
     return (db.parent if db else user_data_dir()) / "artifacts"

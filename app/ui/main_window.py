@@ -12,6 +12,7 @@ last panel, recent files, theme) lives in ``QSettings`` under the keys in ``app.
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -191,7 +192,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.status = StatusBar(
-            store_display=services.store.url_for_display, runner=self.runner, parent=self
+            store_display=services.store.url_for_display,
+            artifacts_display=services.store.artifacts_for_display,
+            cluster_display=os.environ.get("MODELDESK_CLUSTER", ""),
+            runner=self.runner,
+            parent=self,
         )
         self.status.job_count_changed.connect(self.job_count_changed)
         self.status.docker_changed.connect(self._on_status_docker_changed)

@@ -39,6 +39,8 @@ class StatusBar(QStatusBar):
         *,
         store_display: str,
         runner: JobRunner,
+        artifacts_display: str = "",
+        cluster_display: str = "",
         check: Callable[[], DockerStatus] = check_docker,
         parent: QWidget | None = None,
     ) -> None:
@@ -49,12 +51,23 @@ class StatusBar(QStatusBar):
         self.docker_status: DockerStatus | None = None
         self.job_count = 0
 
-        self.store_label = QLabel(f"Store: {store_display}")
-        self.store_label.setToolTip(store_display)
+        remote = "://" in artifacts_display  # an object store: worth naming in the bar itself
+        shown = f"Store: {store_display}" + (f" · Artifacts: {artifacts_display}" if remote else "")
+        self.store_label = QLabel(shown)
+        where = [f"Store: {store_display}"]
+        if artifacts_display:
+            where.append(f"Artifacts: {artifacts_display}")
+        where.append(f"Cluster: {cluster_display or 'none (this machine)'}")
+        self.store_label.setToolTip("\n".join(where))
+        #: where the work goes (store, artifacts, cluster), for the team setup
+        self.cluster_label = QLabel(f"Cluster: {cluster_display}" if cluster_display else "")
+        self.cluster_label.setToolTip(self.store_label.toolTip())
+        self.cluster_label.setVisible(bool(cluster_display))
         self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.jobs_label = QLabel(jobs_text(0))
         self.docker_label = QLabel("Docker: checking…")
         self.addWidget(self.store_label, 1)
+        self.addPermanentWidget(self.cluster_label)
         self.addPermanentWidget(self.jobs_label)
         self.addPermanentWidget(self.docker_label)
 

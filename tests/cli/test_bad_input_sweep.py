@@ -168,6 +168,7 @@ CASES: list[tuple[list[str], int]] = [
      1),
     (["train", "iris@7", "-t", "species"], 1),
     (["train", "iris"], 1),  # no --target and none stored with the dataset
+    (["train", "iris", "-t", "species", "--cluster", "nowhere"], 1),
     # runs
     (["runs", "list", "--sort", "nosuch"], 1),
     (["runs", "list", "--filter", "garbage ((("], 1),
@@ -294,6 +295,10 @@ CASES: list[tuple[list[str], int]] = [
     (["monitor", "iris@1", "--dataset", "iris", "--html", M + "/m.html"], 1),
     (["retrain", "nosuch@1", "--data", "iris"], 1),
     (["retrain", "iris@1", "--data", "nosuch"], 1),
+    # store copy
+    (["store", "copy", "{root}/nosuch/modeldesk.db", "{root}/copy.db"], 1),
+    (["store", "copy", "a.db", "b.db", "c.db"], 1),
+    (["store", "copy"], USAGE),
     # the command itself
     (["datasets"], USAGE),
     (["datasets", "bogus"], USAGE),

@@ -12,6 +12,8 @@ from app.core.artifacts import ArtifactStore, sha256_file
 from app.core.errors import TamperedArtifact
 from app.core.store.models import ArtifactRow
 
+pytestmark = pytest.mark.both_stores
+
 
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -14,6 +14,8 @@ from app.core.errors import Cancelled, Conflict, InvalidInput, NotFound
 from tests.conftest import store_snapshot
 from tests.core import corpus
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_add_file_stores_a_versioned_parquet_snapshot(services, small_csv: Path) -> None:
     result = services.datasets.add_file(small_csv)

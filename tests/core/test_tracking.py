@@ -11,6 +11,8 @@ import pytest
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 
+pytestmark = pytest.mark.both_stores
+
 
 def _make(tracking, n: int) -> list[int]:
     ids = []

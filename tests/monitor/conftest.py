@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from app.core.training import TrainRequest
+from tests.contract.backends import *  # noqa: F403 (SQLite and PostgreSQL)
 
 
 def world(n: int, seed: int, shift: float = 0.0, label: bool = True) -> pa.Table:

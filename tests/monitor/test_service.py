@@ -12,6 +12,8 @@ from app.core.store.models_monitoring import DriftReportRow
 
 from .conftest import world, write_log
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_a_shifted_dataset_version_alerts_and_the_report_is_stored(services, model):
     services.datasets.add_table(world(2000, 1, shift=1.5), name="new", source_kind="test")

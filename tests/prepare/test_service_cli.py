@@ -17,6 +17,8 @@ from app.cli import main
 from app.core.errors import InvalidInput, NotFound
 from tests.conftest import store_snapshot
 
+pytestmark = pytest.mark.both_stores
+
 STEPS = [
     {"op": "impute", "columns": ["petal"], "strategy": "mean"},
     {"op": "expr", "name": "area", "expression": "sepal * petal"},

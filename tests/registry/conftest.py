@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from app.core.training import TrainRequest
+from tests.contract.backends import *  # noqa: F403 (SQLite and PostgreSQL)
 
 
 @contextmanager

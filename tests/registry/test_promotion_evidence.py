@@ -13,6 +13,8 @@ from app.core.errors import InvalidInput, PolicyRefused
 
 from .conftest import numeric_table, train
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture
 def retrained(services, numeric):

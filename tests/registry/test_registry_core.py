@@ -10,6 +10,8 @@ from app.core.errors import Conflict, InvalidInput, NotFound, PolicyRefused, Tam
 
 from .conftest import train
 
+pytestmark = pytest.mark.both_stores
+
 ROWS = pd.DataFrame({"x1": [2.0, -2.0], "x2": [1.0, -1.0], "x3": [0.0, 0.0]})
 
 

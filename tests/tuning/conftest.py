@@ -4,9 +4,10 @@ heartbeat so dead workers are noticed within seconds."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+
+from tests.contract.backends import *  # noqa: F403 (SQLite and PostgreSQL)
 
 
 def bc_table(rows: int = 150):
@@ -18,11 +19,6 @@ def bc_table(rows: int = 150):
     frame = frame[[*frame.columns[:8], "target"]].reset_index(drop=True)
     frame["target"] = frame["target"].map({0: "malignant", 1: "benign"})
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'store' / 'modeldesk.db'}"
 
 
 @pytest.fixture

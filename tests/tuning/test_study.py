@@ -13,6 +13,8 @@ import pytest
 from app.core.training.request import TrainRequest
 from app.core.tuning import StudyRequest
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_seeded_study_beats_the_default_run_and_its_trials_are_runs(services):
     default_run = services.training.train_inline(

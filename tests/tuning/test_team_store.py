@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
@@ -26,20 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def team_url(postgres_url):
     """A database of its own on the throwaway server, dropped at the end."""
-    from sqlalchemy import create_engine, make_url, text
+    from tests.contract.backends import create_database, database_url, drop_database
 
-    name = f"md_team_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    name = create_database(postgres_url, "md_team")
+    yield database_url(postgres_url, name)
+    drop_database(postgres_url, name)
 
 
 def _machine(tmp_path: Path, name: str) -> dict[str, str]:

@@ -39,3 +39,24 @@ def test_jobs_text() -> None:
         "1 job running",
         "3 jobs running",
     ]
+
+
+def test_status_bar_names_the_artifact_location_and_the_cluster(qtbot, runner) -> None:
+    bar = StatusBar(
+        store_display="postgresql+psycopg://md:***@db:5432/team",
+        artifacts_display="s3://team-bucket/modeldesk",
+        cluster_display="tcp://10.0.0.5:8786",
+        runner=runner,
+        check=lambda: DockerStatus(True, "Docker 28.2.2"),
+    )
+    qtbot.addWidget(bar)
+    assert "s3://team-bucket/modeldesk" in bar.store_label.text()
+    assert bar.cluster_label.text() == "Cluster: tcp://10.0.0.5:8786"
+    assert "Cluster: tcp://10.0.0.5:8786" in bar.store_label.toolTip()
+    assert "Artifacts: s3://team-bucket/modeldesk" in bar.store_label.toolTip()
+    alone = StatusBar(store_display="sqlite:///x.db", runner=runner, check=bar._check)
+    qtbot.addWidget(alone)
+    assert alone.store_label.text() == "Store: sqlite:///x.db"
+    assert alone.cluster_label.isHidden() and "none (this machine)" in alone.store_label.toolTip()
+    bar.stop()
+    alone.stop()

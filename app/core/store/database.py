@@ -24,17 +24,26 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import StoreBusy, StoreUnavailable
-from app.core.paths import artifacts_dir_for, sqlite_path
+from app.core.paths import (
+    artifact_cache_dir,
+    artifacts_dir_for,
+    is_remote_location,
+    remote_artifacts,
+    sqlite_path,
+)
 from app.core.store import read_only
 from app.core.store.guards import ensure_append_only
 from app.core.store.health import check_database_file, damage_reported, store_error
 from app.core.store.revision import HEAD_REVISION, VERSION_TABLE
+from app.core.store.server import check_reachable, engine_options, is_transient
 
 __all__ = ["HEAD_REVISION", "VERSION_TABLE", "Store"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 _LOCKED_RETRIES = 8
+#: a write that met a dropped server connection or a deadlock is run again this many times
+_TRANSIENT_RETRIES = 3
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -49,16 +58,26 @@ class Store:
     under tests raises: ``read_only``).
     """
 
-    def __init__(self, url: str, *, artifacts_dir: Path | None = None, migrate: bool = True):
+    def __init__(self, url: str, *, artifacts_dir: Path | str | None = None, migrate: bool = True):
         self.url = url
         self.db_path = sqlite_path(url)
-        self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else artifacts_dir_for(url)
+        #: an fsspec URL (``s3://bucket/prefix``) when artifacts live there; then
+        #: ``artifacts_dir`` is its local read cache
+        self.artifacts_remote = (
+            str(artifacts_dir) if is_remote_location(artifacts_dir) else None
+        ) or (remote_artifacts() if artifacts_dir is None else None)
+        if self.artifacts_remote:
+            self.artifacts_dir = artifact_cache_dir(self.artifacts_remote)
+        else:
+            self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else artifacts_dir_for(url)
         if self.db_path is not None:
             self._prepare_folder(self.db_path.parent)
         self._prepare_folder(self.artifacts_dir)
         if self.db_path is not None:
             check_database_file(self.db_path, self.artifacts_dir)
         self.engine = self._create_engine(url)
+        if self.db_path is None and not self.is_sqlite:
+            check_reachable(self.engine)  # one plain error instead of a failed migration
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         #: the audit log's guard triggers that were missing at open and were put back
         self.restored_guards: list[str] = []
@@ -89,7 +108,7 @@ class Store:
 
     def _create_engine(self, url: str) -> Engine:
         if self.db_path is None and not url.startswith("sqlite"):
-            return create_engine(url, pool_pre_ping=True, future=True)
+            return create_engine(url, future=True, **engine_options(url))
         engine = create_engine(url, connect_args={"timeout": 30}, future=True)
 
         @event.listens_for(engine, "connect")
@@ -117,6 +136,13 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def shared_pool(self) -> Any:
+        """The connection pool another engine of this process (Optuna's storage) may borrow
+        on a server database, so that a process keeps one bounded pool; None on SQLite,
+        whose pooled connections carry this engine's transaction handling."""
+        return None if self.is_sqlite else self.engine.pool
+
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """One unit of work; see the class docstring. Errors become ``StoreUnavailable``."""
@@ -142,6 +168,12 @@ class Store:
                     "The store is busy: another ModelDesk process kept it locked.",
                     hint="Try again in a moment.",
                 ) from exc
+            if is_transient(exc):
+                raise StoreUnavailable(
+                    f"The connection to the store's server was lost or the server gave up "
+                    f"the transaction: {str(exc.orig).strip()}.",
+                    hint="Try again; check the server if it keeps happening.",
+                ) from exc
             raise StoreUnavailable(f"The store failed: {exc.orig}.") from exc
         except DatabaseError as exc:
             session.rollback()
@@ -158,12 +190,13 @@ class Store:
     def write(self, fn: Any, *args: Any, recount: int = 0, **kwargs: Any) -> Any:
         """Run ``fn(session, *args)`` in a write session, retrying briefly if SQLite is locked.
 
-        Only the lock is retried, with jitter, a bounded number of times: anything else is a
-        real error and must surface at once. ``recount`` > 0 also runs ``fn`` again (up to
+        Only the lock (and, on a server, a dropped connection or a deadlock) is retried, with
+        jitter, a bounded number of times: anything else is a real error and must surface at
+        once. ``recount`` > 0 also runs ``fn`` again (up to
         that many times) when it hit a unique constraint, for writers that number things
         ("the next version"): a racing writer took the number, so count again.
         """
-        locked = conflicts = 0
+        locked = conflicts = dropped = 0
         while True:
             try:
                 with self.session(write=True) as s:
@@ -177,6 +210,13 @@ class Store:
                 conflicts += 1
                 if conflicts > recount:
                     raise
+            except StoreUnavailable as exc:
+                # a server connection dropped mid-write (the transaction rolled back whole)
+                # or a deadlock victim: the unit is run again on a fresh connection
+                dropped += 1
+                if dropped > _TRANSIENT_RETRIES or not is_transient(exc):
+                    raise
+                time.sleep(random.uniform(0.1, 0.5) * dropped)
 
     # -- schema ----------------------------------------------------------------------------
 
@@ -265,6 +305,11 @@ class Store:
             )
 
     # -- display ---------------------------------------------------------------------------
+
+    @property
+    def artifacts_for_display(self) -> str:
+        """Where artifacts live: the remote location (no credentials are in it) or folder."""
+        return self.artifacts_remote or str(self.artifacts_dir)
 
     @property
     def url_for_display(self) -> str:

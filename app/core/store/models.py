@@ -233,6 +233,7 @@ class StoreInfoRow(Base):
 # Each later area keeps its rows in a module of its own; importing them here puts every table
 # in ``Base.metadata``, which the migration test compares with the migrated schema.
 from app.core.store import (  # noqa: E402
+    models_copy,  # noqa: F401
     models_deploy,  # noqa: F401
     models_monitoring,  # noqa: F401
     models_recipes,  # noqa: F401

@@ -314,25 +314,16 @@ def _train(
     splitter = make_splitter(plan.validation, plan.task, req.folds, req.repeats, req.seed)
     folds = list(splitter.split(X_train, y_train))
     per_fold: list[dict[str, float]] = []
+    workers: set[str] = set()
     oof: dict[int, tuple[Any, Any]] = {}
-    for k, (fit_rows, val_rows) in enumerate(folds, start=1):
+    results = _fold_results(plan, datasets, template, X_train, y_train, train_rows, folds, progress)
+    for k, (_, val_rows) in enumerate(folds, start=1):
         progress.check_cancelled()
         progress.update(0.05 + 0.7 * (k - 1) / len(folds), f"Fold {k} of {len(folds)}")
-        model = clone(template)
-        t0 = time.perf_counter()
-        model.fit(X_train.iloc[fit_rows], y_train[fit_rows])
-        fit_s = time.perf_counter() - t0
-        X_val = X_train.iloc[val_rows]
-        pred = model.predict(X_val)
-        scores = M.predict_scores(model, X_val) if plan.task != "regression" else None
-        values = M.evaluate(
-            plan.task,
-            y_train[val_rows],
-            pred,
-            scores,
-            classes=getattr(model, "classes_", ()),
-            proba=M.has_proba(model),
-        )
+        fold = next(results)
+        values, pred, scores, fit_s = fold["values"], fold["pred"], fold["scores"], fold["fit_s"]
+        if "worker" in fold:
+            workers.add(fold["worker"])
         per_fold.append(values)
         tracking.log_metrics(run_id, {f"cv.{key}": v for key, v in values.items()}, step=k)
         if not len(test_rows):  # no held-out rows: plots use out-of-fold predictions
@@ -341,6 +332,8 @@ def _train(
         shown = ", ".join(f"{key} {v:.4f}" for key, v in list(values.items())[:4])
         log.info(f"Fold {k} of {len(folds)}: fit {fit_s:.2f}s; {shown}")
     summary = M.summarize(per_fold)
+    if workers:  # the folds ran on a Dask cluster: say where
+        tracking.set_tags(run_id, {"cluster.workers": ",".join(sorted(workers))})
     progress.check_cancelled()
 
     progress.update(0.75, "Final fit on the training split")
@@ -442,6 +435,57 @@ def _train(
         "model_sha256": model_art.sha256,
         "notes": list(plan.notes),
     }
+
+
+def fit_fold(
+    plan: TrainPlan, template: Any, X_train: Any, y_train: Any, fit_rows: Any, val_rows: Any
+) -> dict[str, Any]:
+    """One cross-validation fold: fit a clone on ``fit_rows``, score ``val_rows``. The same
+    function runs here and on a Dask worker (``app.core.cluster_tasks``)."""
+    from sklearn.base import clone
+
+    model = clone(template)
+    t0 = time.perf_counter()
+    model.fit(X_train.iloc[fit_rows], y_train[fit_rows])
+    fit_s = time.perf_counter() - t0
+    X_val = X_train.iloc[val_rows]
+    pred = model.predict(X_val)
+    scores = M.predict_scores(model, X_val) if plan.task != "regression" else None
+    values = M.evaluate(
+        plan.task,
+        y_train[val_rows],
+        pred,
+        scores,
+        classes=getattr(model, "classes_", ()),
+        proba=M.has_proba(model),
+    )
+    return {"values": values, "pred": pred, "scores": scores, "fit_s": fit_s}
+
+
+def _fold_results(
+    plan: TrainPlan,
+    datasets: DatasetService,
+    template: Any,
+    X_train: Any,
+    y_train: Any,
+    train_rows: Any,
+    folds: list[tuple[Any, Any]],
+    progress: Progress,
+) -> Iterator[dict[str, Any]]:
+    """The folds' results in order: here, one by one, or on the Dask cluster that
+    ``MODELDESK_CLUSTER`` names (``app.core.cluster``), all at once."""
+    from app.core.cluster import Cluster, cluster_from_env
+
+    spec = cluster_from_env()
+    if spec is None:
+        for fit_rows, val_rows in folds:
+            yield fit_fold(plan, template, X_train, y_train, fit_rows, val_rows)
+        return
+    cluster = Cluster(spec)
+    try:
+        yield from cluster.folds(datasets.store, plan, train_rows, folds, progress)
+    finally:
+        cluster.close()
 
 
 def _importance(

@@ -95,15 +95,25 @@ def make_pruner(name: str, folds: int) -> Any:
     return optuna.pruners.NopPruner()
 
 
-def engine_kwargs(url: str) -> dict[str, Any]:
-    """SQLite shared by several processes waits for the lock instead of failing at once."""
+def engine_kwargs(url: str, pool: Any = None) -> dict[str, Any]:
+    """SQLite shared by several processes waits for the lock instead of failing at once; a
+    server database borrows the store's bounded ``pool`` when given (one pool per process,
+    optuna#1347), else gets a bounded pool of its own."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 60}}
-    return {"pool_pre_ping": True}
+    if pool is not None:
+        return {"pool": pool}
+    from app.core.store.server import engine_options
+
+    return engine_options(url)
 
 
 def open_storage(
-    url: str, *, heartbeat: int | None = HEARTBEAT_INTERVAL, grace: int | None = None
+    url: str,
+    *,
+    heartbeat: int | None = HEARTBEAT_INTERVAL,
+    grace: int | None = None,
+    pool: Any = None,
 ) -> Any:
     """Optuna's RDB storage on the store, with heartbeats and retry of dead workers' trials."""
     import optuna
@@ -121,7 +131,7 @@ def open_storage(
         callback = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
         storage = optuna.storages.RDBStorage(
             url,
-            engine_kwargs=engine_kwargs(url),
+            engine_kwargs=engine_kwargs(url, pool),
             heartbeat_interval=heartbeat,
             grace_period=grace if heartbeat else None,
             heartbeat_stale_trial_callback=callback if heartbeat else None,

@@ -327,7 +327,10 @@ def open_loop(
     from app.core.tuning.store import load_plan
 
     storage = engine.open_storage(
-        store.url, heartbeat=heartbeat or engine.HEARTBEAT_INTERVAL, grace=grace
+        store.url,
+        heartbeat=heartbeat or engine.HEARTBEAT_INTERVAL,
+        grace=grace,
+        pool=store.shared_pool,
     )
     study, plan, parent = load_plan(store, storage, study_name, worker=worker)
     return TrialLoop(

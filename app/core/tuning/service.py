@@ -88,7 +88,10 @@ class TuningService(StudyReader):
         with self._storage_lock:
             if self._storage is None:
                 self._storage = engine.open_storage(
-                    self.store.url, heartbeat=self.heartbeat, grace=self.grace
+                    self.store.url,
+                    heartbeat=self.heartbeat,
+                    grace=self.grace,
+                    pool=self.store.shared_pool,
                 )
         return self._storage
 
