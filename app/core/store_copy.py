@@ -104,7 +104,7 @@ def copy_store(
         progress.update(0.0, "Copying artifacts")
         _copy_artifacts(src, dest, report, progress)
         optuna_tables = _optuna_tables(src, dest)
-        tables = [t for t in _our_tables() if t.name != "store_copies"] + optuna_tables
+        tables = [t for t in _our_tables() if t.name not in _OWN] + optuna_tables
         for i, table in enumerate(tables):
             progress.check_cancelled()
             progress.update(0.2 + 0.7 * i / max(1, len(tables)), f"Copying {table.name}")
@@ -121,6 +121,11 @@ def copy_store(
 
 
 # -- the pieces ---------------------------------------------------------------------------------
+
+
+#: Tables that belong to the destination itself: its copies, and its identity (the store id
+#: its audit anchor is keyed by, and whether its log was anchored), never the source's.
+_OWN = ("store_copies", "store_info")
 
 
 def _our_tables() -> list[Table]:
@@ -166,6 +171,8 @@ def _open_copy(dest: Store, source: str) -> str:
 def _holds_data(conn: Connection) -> bool:
     names = set(inspect(conn).get_table_names())
     for table in _our_tables():
+        if table.name in _OWN:
+            continue
         if table.name in names and conn.execute(select(table).limit(1)).first() is not None:
             return True
     if "studies" in names:
