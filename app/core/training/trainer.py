@@ -374,6 +374,7 @@ def _train(
         )
         eval_note = "out-of-fold predictions on the training rows"
     extra = {"train_seconds": train_seconds, "predict_ms_per_row": predict_ms_per_row}
+    _log_curve(tracking, run_id, final, extra, log)
     progress.check_cancelled()
 
     progress.update(0.85, "Saving the model")
@@ -470,6 +471,30 @@ def _importance(
     return doc
 
 
+def _log_curve(
+    tracking: TrackingService, run_id: int, final: Any, extra: dict[str, float], log: WorkerLog
+) -> None:
+    """An iterative learner's per-iteration losses of the final fit as step metrics
+    (``curve.train.logloss`` at step 1, 2, …: the learning curve of the run)."""
+    model = final.steps[-1][1] if hasattr(final, "steps") else final
+    curve = getattr(model, "curve_", None)
+    if not curve:
+        return
+    now = time.time()
+    tracking.log_batch(
+        run_id,
+        [
+            (f"curve.{name}", v, step, now)
+            for name, values in curve.items()
+            for step, v in enumerate(values, start=1)
+        ],
+    )
+    best = getattr(model, "best_iteration_", None)
+    if best is not None:
+        extra["best_iteration"] = float(best + 1)
+        log.info(f"Early stopping kept {best + 1} rounds.")
+
+
 def model_meta(
     plan: TrainPlan, final: Any, X_train: Any, sha256: str, size: int, untrusted: list[str]
 ) -> dict[str, Any]:
@@ -478,6 +503,7 @@ def model_meta(
 
     return {
         "format": "skops",
+        "flavour": getattr(final.steps[-1][1], "flavour", None) or "sklearn",
         "sha256": sha256,
         "size": size,
         "trusted_types": untrusted,
