@@ -261,13 +261,13 @@ class _LightGBM(BoostedModel):
         callbacks = [lgb.record_evaluation(history)]
         if len(evals) > 1:
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
-        model.fit(
-            X,
-            y,
-            eval_set=evals,
-            eval_names=_eval_names(evals),
-            callbacks=callbacks,
-        )
+        import inspect
+
+        if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
+            sets = {"eval_X": tuple(e[0] for e in evals), "eval_y": tuple(e[1] for e in evals)}
+        else:
+            sets = {"eval_set": evals}
+        model.fit(X, y, eval_names=_eval_names(evals), callbacks=callbacks, **sets)
         curve = {
             f"{name}.{metric}": values
             for name, metrics in history.items()
