@@ -179,7 +179,7 @@ def test_the_registered_version_loads_and_a_flipped_byte_is_refused(
     data = bytearray((broken / "model.skops").read_bytes())
     data[len(data) // 2] ^= 0x01
     (broken / "model.skops").write_bytes(bytes(data))
-    with pytest.raises(BundleError, match="does not match model.json"):
+    with pytest.raises(BundleError, match=r"does not match model\.json"):
         load_bundle(broken)
 
 
