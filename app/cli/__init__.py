@@ -43,6 +43,7 @@ GROUPS = {
     "monitor": "app.cli.monitor",
     "retrain": "app.cli.retrain",
     "predict": "app.cli.predict",
+    "explain": "app.cli.explain",
 }
 
 

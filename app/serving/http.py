@@ -245,6 +245,9 @@ class ModelServer:
 
     def _routes(self, app: FastAPI) -> None:
         model = self.model
+        from .explain import add_routes as add_explain_routes
+
+        add_explain_routes(app, self)  # POST /explain, /v2/models/{name}/explain
 
         @app.exception_handler(RequestError)
         async def _request_error(request: Request, exc: RequestError) -> Response:
