@@ -44,7 +44,7 @@ def explain_file(
     pipeline = registry.loads(data, version)
     specs = column_specs(version.signature, pipeline)
     check_columns(table, specs, source.name, version.ref)
-    ready, good, errors = prepare_batch(table, specs, 1)
+    ready, _, errors = prepare_batch(table, specs, 1)
     if errors:
         raise InvalidInput(
             f"{source.name}: {errors[0].sentence()}",
