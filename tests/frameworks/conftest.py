@@ -30,14 +30,15 @@ def frame(name: str):
     return X.assign(target=y)
 
 
-def request(flavour: str, data: str, **params: Any):
+def request(flavour: str, data: str, *, boosting: bool = True, **params: Any):
+    """A small training request (``boosting=False``: no boosting defaults)."""
     from app.core.training import TrainRequest
 
     return TrainRequest(
         f"{data}@1",
         DATASETS[data],
         flavour,
-        params={**PARAMS, **params},
+        params={**(PARAMS if boosting else {}), **params},
         folds=3,
         plots=False,
         seed=7,

@@ -153,3 +153,34 @@ def test_cli_explain_gives_one_attribution_per_row_and_column(fw, tmp_path, caps
     _, err = capsys.readouterr()
     assert code == 1 and err.startswith("error:") and columns[0] in err
     assert len(err.strip().splitlines()) <= 2
+
+
+def _shap_doc(services, run_id):
+    art = services.tracking.get(run_id).artifact("shap.json")
+    if art is None:
+        return None
+    return json.loads(services.artifacts.open_verified(art.sha256).read_bytes())
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_boosted_run_stores_its_shap_summary(fw, flavour) -> None:
+    services, models = fw
+    run, version = models[(flavour, "cancer")]
+    doc = _shap_doc(services, run.id)
+    columns = [c["name"] for c in version.signature["columns"]]
+    assert doc["method"] == f"TreeSHAP of {flavour}" and doc["output"] == "log_odds"
+    assert list(doc["mean_abs"]) != columns and set(doc["mean_abs"]) == set(columns)  # sorted
+    values = list(doc["mean_abs"].values())
+    assert values == sorted(values, reverse=True) and values[0] > 0
+
+
+def test_a_forest_gets_a_shap_summary_and_a_linear_model_a_note(fw) -> None:
+    from tests.frameworks.conftest import request
+
+    services, _ = fw
+    forest = services.training.train_inline(
+        request("random_forest", "diabetes", n_estimators=10, n_jobs=1)
+    )
+    assert _shap_doc(services, forest.id)["method"] == "shap.TreeExplainer"
+    linear = services.training.train_inline(request("ridge", "diabetes", boosting=False))
+    assert linear.status == "finished" and _shap_doc(services, linear.id) is None

@@ -399,6 +399,7 @@ def _train(
     log.info(f"Model saved: {len(data):,} bytes, SHA-256 {model_art.sha256}.")
 
     importance = _importance(req, final, eval_X, eval_y, run_id, tracking, progress, log)
+    _shap_summary(req, final, eval_X, run_id, tracking, log)
     if req.plots:
         from app.core.training import plots
 
@@ -469,6 +470,25 @@ def _importance(
         return None
     tracking.log_artifact(run_id, importance.NAME, json.dumps(doc).encode(), kind="importance")
     return doc
+
+
+def _shap_summary(
+    req: TrainRequest, final: Any, X: Any, run_id: int, tracking: TrackingService, log: WorkerLog
+) -> None:
+    """The global SHAP summary as ``shap.json`` where the model is a tree model (see
+    ``shap_summary``); skipped like importance for tuning trials without plots."""
+    if req.trial_number is not None and not req.plots:
+        return
+    from app.core.training import shap_summary
+    from app.serving.explain import ExplainError
+
+    try:
+        doc = shap_summary.compute(final, X, req.seed)
+    except ExplainError as exc:
+        log.info(f"No SHAP summary: {exc}")
+        return
+    tracking.log_artifact(run_id, shap_summary.NAME, json.dumps(doc).encode(), kind="shap")
+    log.info(f"SHAP summary ({doc['method']}) on {doc['rows']} rows.")
 
 
 def _log_curve(
