@@ -13,10 +13,11 @@ The module lives in ``app/serving`` because the server (in an image, with nothin
 ``app``) must import it to load such a model; it imports its library only when a model of
 that flavour is fitted or loaded, so a server without LightGBM still serves XGBoost.
 
-Iterative learning is visible: ``fit`` records the per-iteration loss on the rows it fits on
-and, with ``early_stopping_rounds``, on a held-out share of them (``curve_``), and stops when
-that share stops improving. ``contributions`` gives the library's exact TreeSHAP values
-(``pred_contribs``), which ``explain.py`` serves without needing the ``shap`` package.
+Iterative learning is visible: with ``early_stopping_rounds`` ``fit`` holds out a share of
+its rows and stops when their loss stops improving; ``curve_`` holds that loss per
+iteration and, with ``record_curve`` (set by the trainer on the final fit only, since it
+costs time), the loss on the rows it fits on. ``contributions`` gives the library's exact
+TreeSHAP values (``pred_contribs``), which ``explain.py`` serves without the ``shap`` package.
 """
 
 from __future__ import annotations
@@ -56,12 +57,14 @@ class BoostedModel(BaseEstimator):
         early_stopping_rounds: int = 0,
         validation_fraction: float = 0.1,
         random_state: int = 0,
+        record_curve: bool = False,
     ) -> None:
         self.params = params
         self.n_estimators = n_estimators
         self.early_stopping_rounds = early_stopping_rounds
         self.validation_fraction = validation_fraction
         self.random_state = random_state
+        self.record_curve = record_curve
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -73,7 +76,7 @@ class BoostedModel(BaseEstimator):
         else:
             y = y.astype(np.float64)
         self.n_features_in_ = X.shape[1]
-        evals = [(X, y)]
+        evals: list[tuple[str, Any, Any]] = []
         if self.early_stopping_rounds > 0:
             from sklearn.model_selection import train_test_split
 
@@ -85,7 +88,9 @@ class BoostedModel(BaseEstimator):
                 random_state=self.random_state,
                 stratify=stratify,
             )
-            evals = [(X, y), (X_val, y_val)]
+            evals.append(("valid", X_val, y_val))
+        if self.record_curve:  # the loss on the fit rows costs time: the final fit only
+            evals.insert(0, ("train", X, y))
         self._model, curve = self._fit_native(X, y, evals)
         self.curve_ = {name: [float(v) for v in values] for name, values in curve.items()}
         self.best_iteration_ = self._best_iteration()
@@ -166,8 +171,8 @@ class BoostedModel(BaseEstimator):
         raise NotImplementedError
 
 
-def _eval_names(evals: list) -> list[str]:
-    return ["train", "valid"][: len(evals)]
+def _stopping(evals: list) -> bool:
+    return any(name == "valid" for name, _, _ in evals)
 
 
 # -- XGBoost --------------------------------------------------------------------------------
@@ -181,18 +186,20 @@ class _XGBoost(BoostedModel):
 
         params = {"n_estimators": self.n_estimators, "random_state": self.random_state}
         params |= self._lib_params()
-        if len(evals) > 1:
+        if _stopping(evals):
             params["early_stopping_rounds"] = self.early_stopping_rounds
         cls = xgb.XGBClassifier if self.is_classifier else xgb.XGBRegressor
         model = cls(**params)
-        model.fit(X, y, eval_set=evals, verbose=False)
-        history = model.evals_result()
-        curve = {}
-        for name, key in zip(_eval_names(evals), sorted(history), strict=False):
-            for metric, values in history[key].items():
-                curve[f"{name}.{metric}"] = values
+        sets = [(ex, ey) for _, ex, ey in evals] or None
+        model.fit(X, y, eval_set=sets, verbose=False)
+        history = model.evals_result() if sets else {}
+        curve = {
+            f"{name}.{metric}": values
+            for (name, _, _), key in zip(evals, sorted(history), strict=True)
+            for metric, values in history[key].items()
+        }
         booster = model.get_booster()
-        best = getattr(model, "best_iteration", None) if len(evals) > 1 else None
+        best = getattr(model, "best_iteration", None) if _stopping(evals) else None
         if best is not None:
             booster.set_attr(best_iteration=str(best))
         return booster, curve
@@ -259,22 +266,25 @@ class _LightGBM(BoostedModel):
         model = cls(**params)
         history: dict[str, Any] = {}
         callbacks = [lgb.record_evaluation(history)]
-        if len(evals) > 1:
+        if _stopping(evals):
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         import inspect
 
-        if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
-            sets = {"eval_X": tuple(e[0] for e in evals), "eval_y": tuple(e[1] for e in evals)}
-        else:
-            sets = {"eval_set": evals}
-        model.fit(X, y, eval_names=_eval_names(evals), callbacks=callbacks, **sets)
+        sets: dict[str, Any] = {}
+        if evals and "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
+            sets = {"eval_X": tuple(e[1] for e in evals), "eval_y": tuple(e[2] for e in evals)}
+        elif evals:
+            sets = {"eval_set": [(ex, ey) for _, ex, ey in evals]}
+        if evals:
+            sets["eval_names"] = [name for name, _, _ in evals]
+        model.fit(X, y, callbacks=callbacks, **sets)
         curve = {
             f"{name}.{metric}": values
             for name, metrics in history.items()
             for metric, values in metrics.items()
         }
         booster = model.booster_
-        if len(evals) > 1 and model.best_iteration_:
+        if _stopping(evals) and model.best_iteration_:
             booster.best_iteration = int(model.best_iteration_)
         return booster, curve
 
@@ -332,20 +342,25 @@ class _CatBoost(BoostedModel):
         params |= self._lib_params()
         cls = cb.CatBoostClassifier if self.is_classifier else cb.CatBoostRegressor
         model = cls(**params)
-        if len(evals) > 1:
-            model.fit(X, y, eval_set=evals[1], early_stopping_rounds=self.early_stopping_rounds)
+        valid = [(ex, ey) for name, ex, ey in evals if name == "valid"]
+        if valid:
+            model.fit(X, y, eval_set=valid[0], early_stopping_rounds=self.early_stopping_rounds)
         else:
             model.fit(X, y)
-        history = model.get_evals_result()
+        history = model.get_evals_result()  # CatBoost tracks the fit rows' loss anyway
         names = {"learn": "train", "validation": "valid"}
+        wanted = {name for name, _, _ in evals}
         curve = {
             f"{names.get(key, key)}.{metric}": values
             for key, metrics in history.items()
+            if names.get(key, key) in wanted
             for metric, values in metrics.items()
         }
-        if len(evals) > 1:
-            model.shrink(model.get_best_iteration() + 1)
-        return model, curve
+        self._best = model.get_best_iteration() if valid else None
+        return model, curve  # with an eval set CatBoost keeps the best model's trees only
+
+    def _best_iteration(self) -> int | None:
+        return getattr(self, "_best", None)
 
     def _predict_native(self, X: np.ndarray) -> np.ndarray:
         kind = "Probability" if self.is_classifier else "RawFormulaVal"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-FLAVOURS = ("xgboost", "lightgbm")
+FLAVOURS = ("xgboost", "lightgbm", "catboost")
 DATASETS = {"cancer": "label", "diabetes": "target"}
 TAG = uuid.uuid4().hex[:6]
 PARAMS = {"n_estimators": 30, "n_jobs": 1}

@@ -345,6 +345,8 @@ def _train(
 
     progress.update(0.75, "Final fit on the training split")
     final = clone(template)
+    if "record_curve" in final.steps[-1][1].get_params():  # an iterative learner's curve
+        final.steps[-1][1].set_params(record_curve=True)
     t0 = time.perf_counter()
     final.fit(X_train, y_train)
     train_seconds = time.perf_counter() - t0
