@@ -222,3 +222,20 @@ def test_the_saved_state_is_the_librarys_own_format(fw, flavour) -> None:
     flavour_type = f"app.serving.flavours.{type(booster).__name__}"
     assert set(version.trusted_types) <= {flavour_type, "numpy.dtype"}
     assert flavour_type in version.trusted_types
+
+
+def test_an_image_gets_only_the_wheels_of_its_flavour_as_the_run_recorded_them() -> None:
+    from app.core.deploy.requirements import needs_from, requirement_set
+
+    lgbm = {"trusted_types": ["app.serving.flavours.LightGBMClassifier", "numpy.dtype"],
+            "packages": {"lightgbm": "4.7.0"}}  # fmt: skip
+    assert needs_from(lgbm) == ["lightgbm"]
+    xgb = {"trusted_types": ["app.serving.flavours.XGBoostRegressor"],
+           "packages": {"xgboost-cpu": "3.2.0"}}  # fmt: skip
+    assert needs_from(xgb) == ["xgboost-cpu"]
+    assert needs_from({"trusted_types": ["sklearn.tree._tree.Tree"], "packages": {}}) == []
+    recorded = {"scikit-learn": "1.9.1", "numpy": "2.4.6", "scipy": "1.16.0", "pandas": "3.1.1",
+                "skops": "0.16.0", "lightgbm": "4.7.0", "torch": "2.13.0"}  # fmt: skip
+    reqs = requirement_set(recorded, "3.11", needs=needs_from(lgbm))
+    assert "lightgbm==4.7.0" in reqs.requirements
+    assert not any(r.startswith("torch") for r in reqs.requirements)
