@@ -239,3 +239,22 @@ def test_an_image_gets_only_the_wheels_of_its_flavour_as_the_run_recorded_them()
     reqs = requirement_set(recorded, "3.11", needs=needs_from(lgbm))
     assert "lightgbm==4.7.0" in reqs.requirements
     assert not any(r.startswith("torch") for r in reqs.requirements)
+
+
+def test_the_cli_lists_an_absent_library_with_its_pip_command() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['catboost'] = None\n"
+        "from app.cli import main\n"
+        "sys.exit(main(['runs', 'estimators', '--store', sys.argv[1]]))\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, "-c", code, f"sqlite:///{tmp}/m.db"], cwd=ROOT, capture_output=True,
+            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "catboost                 not installed: pip install 'modeldesk[boost]'" in out.stdout
+    assert "xgboost" in out.stdout and "lightgbm" in out.stdout
