@@ -11,6 +11,7 @@ CatBoost has no converter here (its own ONNX export works on the bare model only
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
@@ -89,25 +90,19 @@ def register() -> None:
     from app.serving import flavours
 
     options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
-    if find_spec("xgboost") is not None:
-        from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
-
-        convert = _delegate(convert_xgboost, _XGBView)
-        update_registered_converter(
-            flavours.XGBoostClassifier, "ModelDeskXGBoostClassifier", classifier_shapes,
-            convert, options=options,
-        )  # fmt: skip
-        update_registered_converter(
-            flavours.XGBoostRegressor, "ModelDeskXGBoostRegressor", regressor_shapes, convert
-        )
-    if find_spec("lightgbm") is not None:
-        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
-
-        convert = _delegate(convert_lightgbm, _LightGBMView)
-        update_registered_converter(
-            flavours.LightGBMClassifier, "ModelDeskLightGBMClassifier", classifier_shapes,
-            convert, options=options,
-        )  # fmt: skip
-        update_registered_converter(
-            flavours.LightGBMRegressor, "ModelDeskLightGBMRegressor", regressor_shapes, convert
-        )
+    converters = {
+        "xgboost": ("onnxmltools.convert.xgboost.operator_converters.XGBoost", "convert_xgboost",
+                    _XGBView),
+        "lightgbm": ("onnxmltools.convert.lightgbm.operator_converters.LightGbm",
+                     "convert_lightgbm", _LightGBMView),
+    }  # fmt: skip
+    for flavour, (module, function, view) in converters.items():
+        if find_spec(flavour) is None:
+            continue
+        convert = _delegate(getattr(importlib.import_module(module), function), view)
+        for is_classifier, shapes in ((True, classifier_shapes), (False, regressor_shapes)):
+            cls = flavours.CLASSES[(flavour, is_classifier)]
+            update_registered_converter(
+                cls, f"ModelDesk{cls.__name__}", shapes, convert,
+                options=options if is_classifier else None,
+            )  # fmt: skip
