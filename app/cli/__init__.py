@@ -49,6 +49,7 @@ GROUPS = {
     "predict": "app.cli.predict",
     "replay": "app.cli.replay",
     "store": "app.cli.store",
+    "explain": "app.cli.explain",
 }
 
 

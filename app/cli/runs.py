@@ -362,4 +362,9 @@ def estimators(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
                 else (f" [{_fmt(p.low)}, {_fmt(p.high)}]" if p.low is not None else "")
             )
             lines.append(f"    {p.name:<20} {p.kind:<12} default {p.default!s:<10}{extra}")
+    from app.core.training.catalog import missing
+
+    for name, command in missing().items():  # optional libraries not installed here
+        lines.append(f"{name:<24} not installed: {command}")
+        payload.append({"name": name, "installed": False, "install": command})
     return payload, "\n".join(lines)

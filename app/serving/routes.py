@@ -24,6 +24,9 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
 
 def add_routes(app: FastAPI, server: ModelServer) -> None:
     repo = server.repository
+    from .explain import add_routes as add_explain_routes
+
+    add_explain_routes(app, server)  # POST /explain, /v2/models/{name}[/versions/V]/explain
 
     @app.exception_handler(RequestError)
     async def _request_error(request: Request, exc: RequestError) -> Response:

@@ -110,4 +110,21 @@ def needs_from(version: Any) -> list[str]:
     types = list(getattr(version, "trusted_types", None) or [])
     if isinstance(version, dict):
         types = list(version.get("trusted_types") or [])
-    return ["pyarrow"] if any(t.startswith("pyarrow") for t in types) else []
+    needs = ["pyarrow"] if any(t.startswith("pyarrow") for t in types) else []
+    packages = getattr(version, "packages", None)
+    if isinstance(version, dict):
+        packages = version.get("packages")
+    return needs + flavour_packages(types, packages or {})
+
+
+def flavour_packages(types: list[str], packages: dict[str, str]) -> list[str]:
+    """The library wheels a flavour model needs (and only those: a LightGBM image gets no
+    torch, no XGBoost), named as the run recorded them (``xgboost-cpu`` or ``xgboost``)."""
+    from app.serving.flavours import LIBRARIES, flavour_of_type
+
+    recorded = {normalise(k) for k in packages}
+    out = []
+    for flavour in dict.fromkeys(filter(None, map(flavour_of_type, types))):
+        _, dists = LIBRARIES[flavour]
+        out.append(next((d for d in dists if d in recorded), dists[-1]))
+    return out

@@ -164,7 +164,10 @@ def export_onnx(pipeline: Any, version: ModelVersion, path: Path) -> dict[str, A
     final = pipeline.steps[-1][1] if hasattr(pipeline, "steps") else pipeline
     options = {id(final): {"zipmap": False}} if hasattr(final, "classes_") else None
     try:
-        onx = convert_sklearn(pipeline, initial_types=inputs, options=options, target_opset=None)
+        from app.core.training.flavours_onnx import target_opset
+
+        opset = target_opset(final)
+        onx = convert_sklearn(pipeline, initial_types=inputs, options=options, target_opset=opset)
     except Exception as exc:  # skl2onnx raises bare RuntimeError/TypeError/NameError
         raise InvalidInput(
             f"{version.ref} could not be converted to ONNX: {exc}",

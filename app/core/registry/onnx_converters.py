@@ -126,4 +126,7 @@ def register() -> None:
     update_registered_converter(
         SimpleImputer, "SklearnSimpleImputer", _shape_imputer, _convert_imputer
     )
+    from app.core.training import flavours_onnx
+
+    flavours_onnx.register()  # the XGBoost and LightGBM steps
     _registered = True

@@ -14,7 +14,8 @@ has one type.
 from __future__ import annotations
 
 from app.core.errors import InvalidInput
-from app.core.training.estimators import SPECS
+from app.core.training import estimators_boost
+from app.core.training.estimators import SPECS as SKLEARN_SPECS
 from app.core.training.params import (
     KINDS,
     TASKS,
@@ -38,9 +39,12 @@ __all__ = [
     "coerce_params",
     "for_task",
     "get",
+    "missing",
     "task_kind",
 ]
 
+#: scikit-learn's, then the optional libraries' that are installed (``estimators_boost``)
+SPECS = (*SKLEARN_SPECS, *estimators_boost.SPECS)
 ESTIMATORS: dict[str, EstimatorSpec] = {spec.name: spec for spec in SPECS}
 
 #: the estimator used when none is named
@@ -51,6 +55,11 @@ def get(name: str) -> EstimatorSpec:
     try:
         return ESTIMATORS[name]
     except KeyError:
+        if name in estimators_boost.MISSING:
+            raise InvalidInput(
+                f"The estimator '{name}' needs a library that is not installed.",
+                hint=f"Add it with: {estimators_boost.MISSING[name]}",
+            ) from None
         raise InvalidInput(
             f"There is no estimator '{name}'.",
             hint="Known estimators: " + ", ".join(ESTIMATORS),
@@ -61,3 +70,8 @@ def for_task(task: str) -> list[EstimatorSpec]:
     """The estimators that can be trained for ``task`` (binary, multiclass, regression)."""
     kind = task_kind(task)
     return [spec for spec in SPECS if kind in spec.tasks]
+
+
+def missing() -> dict[str, str]:
+    """Estimators whose library is not installed → the pip command that adds it."""
+    return dict(estimators_boost.MISSING)

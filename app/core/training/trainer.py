@@ -338,6 +338,8 @@ def _train(
 
     progress.update(0.75, "Final fit on the training split")
     final = clone(template)
+    if "record_curve" in final.steps[-1][1].get_params():  # an iterative learner's curve
+        final.steps[-1][1].set_params(record_curve=True)
     t0 = time.perf_counter()
     final.fit(X_train, y_train)
     train_seconds = time.perf_counter() - t0
@@ -367,6 +369,7 @@ def _train(
         )
         eval_note = "out-of-fold predictions on the training rows"
     extra = {"train_seconds": train_seconds, "predict_ms_per_row": predict_ms_per_row}
+    _log_curve(tracking, run_id, final, extra, log)
     progress.check_cancelled()
 
     progress.update(0.85, "Saving the model")
@@ -391,6 +394,7 @@ def _train(
     log.info(f"Model saved: {len(data):,} bytes, SHA-256 {model_art.sha256}.")
 
     importance = _importance(req, final, eval_X, eval_y, run_id, tracking, progress, log)
+    _shap_summary(req, final, eval_X, run_id, tracking, log)
     if req.plots:
         from app.core.training import plots
 
@@ -514,6 +518,49 @@ def _importance(
     return doc
 
 
+def _shap_summary(
+    req: TrainRequest, final: Any, X: Any, run_id: int, tracking: TrackingService, log: WorkerLog
+) -> None:
+    """The global SHAP summary as ``shap.json`` where the model is a tree model (see
+    ``shap_summary``); skipped like importance for tuning trials without plots."""
+    if req.trial_number is not None and not req.plots:
+        return
+    from app.core.training import shap_summary
+    from app.serving.explain import ExplainError
+
+    try:
+        doc = shap_summary.compute(final, X, req.seed)
+    except ExplainError as exc:
+        log.info(f"No SHAP summary: {exc}")
+        return
+    tracking.log_artifact(run_id, shap_summary.NAME, json.dumps(doc).encode(), kind="shap")
+    log.info(f"SHAP summary ({doc['method']}) on {doc['rows']} rows.")
+
+
+def _log_curve(
+    tracking: TrackingService, run_id: int, final: Any, extra: dict[str, float], log: WorkerLog
+) -> None:
+    """An iterative learner's per-iteration losses of the final fit as step metrics
+    (``curve.train.logloss`` at step 1, 2, …: the learning curve of the run)."""
+    model = final.steps[-1][1] if hasattr(final, "steps") else final
+    curve = getattr(model, "curve_", None)
+    if not curve:
+        return
+    now = time.time()
+    tracking.log_batch(
+        run_id,
+        [
+            (f"curve.{name}", v, step, now)
+            for name, values in curve.items()
+            for step, v in enumerate(values, start=1)
+        ],
+    )
+    best = getattr(model, "best_iteration_", None)
+    if best is not None:
+        extra["best_iteration"] = float(best + 1)
+        log.info(f"Early stopping kept {best + 1} rounds.")
+
+
 def model_meta(
     plan: TrainPlan, final: Any, X_train: Any, sha256: str, size: int, untrusted: list[str]
 ) -> dict[str, Any]:
@@ -522,6 +569,7 @@ def model_meta(
 
     return {
         "format": "skops",
+        "flavour": getattr(final.steps[-1][1], "flavour", None) or "sklearn",
         "sha256": sha256,
         "size": size,
         "trusted_types": untrusted,
