@@ -172,7 +172,7 @@ class VariantsMixin:
                 hint="Give a whole number, e.g. `modeldesk deployments scale ID 2`.",
             )
         dep = self._running_balanced(deployment_id)
-        primary = next(v for v in self.variants(deployment_id) if v.role == "primary")
+        primary = _active(self.variants(deployment_id), "primary")
         before = len(primary.replica_ids)
         image = self.image(primary.image_row_id)
         options = self._replica_options(dep)
@@ -198,11 +198,11 @@ class VariantsMixin:
         """Rolling update: start the new version's replicas, move the traffic, stop the old."""
         dep = self._running_balanced(deployment_id)
         variants = self.variants(deployment_id)
-        if any(v.role == "canary" for v in variants):
+        if _active(variants, "canary"):
             raise Conflict(
                 f"Deployment {deployment_id} has a canary; promote or abort it first.",
             )
-        primary = next(v for v in variants if v.role == "primary")
+        primary = _active(variants, "primary")
         image = self.image_for(target, progress=progress)
         variant_id = self._insert_variant(deployment_id, image, "canary", 0, primary.replicas)
         options = self._replica_options(dep)
@@ -271,8 +271,7 @@ class VariantsMixin:
     def _pair(self, deployment_id: int, verb: str) -> tuple[Variant, Variant]:
         self._running_balanced(deployment_id)
         variants = self.variants(deployment_id)
-        primary = next((v for v in variants if v.role == "primary"), None)
-        canary = next((v for v in variants if v.role == "canary" and v.status == "active"), None)
+        primary, canary = _active(variants, "primary"), _active(variants, "canary")
         if primary is None or canary is None:
             raise Conflict(
                 f"Deployment {deployment_id} has no active canary, so there is nothing to {verb}.",
@@ -437,6 +436,11 @@ def _check_variant_args(canary: str | None, weight: int, sticky: str | None, rep
             f"--sticky {sticky!r} is not an HTTP header name (letters, digits and '-').",
             hint="e.g. --sticky X-User-Id",
         )
+
+
+def _active(variants: list[Variant], role: str) -> Any:
+    """The active variant of ``role`` (retired, aborted and fallen-back ones stay listed)."""
+    return next((v for v in variants if v.role == role and v.status == "active"), None)
 
 
 def _server_name(variant_id: int, replica_id: int) -> str:

@@ -30,7 +30,7 @@ from app.core.store.health import check_database_file, damage_reported, store_er
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011_variants"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 _LOCKED_RETRIES = 8
