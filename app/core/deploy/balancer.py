@@ -71,11 +71,6 @@ class Budget:
     rise: int = 2
     error_limit: int = 5  # 5xx answers or failed connections in a row → down
 
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> Budget:
-        values = {k: int(options[k]) for k in cls.__dataclass_fields__ if options.get(k)}
-        return cls(**values)
-
 
 def image_tag(base_image: str) -> str:
     digest = hashlib.sha256((base_image + DOCKERFILE + ",".join(DEBS)).encode()).hexdigest()
