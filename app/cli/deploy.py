@@ -37,6 +37,17 @@ def register(commands: Any) -> None:
     p.add_argument("--cpus", type=float, metavar="N", help="CPU limit, e.g. 1.5")
     p.add_argument("--memory", metavar="SIZE", help="memory limit, e.g. 512m or 2g")
     p.add_argument("--log-dir", metavar="DIR", help="folder for the prediction log")
+    p.add_argument(
+        "--canary", metavar="REF", help="a second version behind the same endpoint (HAProxy)"
+    )
+    p.add_argument(
+        "--weight", type=int, default=10, metavar="PCT", help="the canary's percent (10)"
+    )
+    p.add_argument("--sticky", metavar="HEADER", help="one value of HEADER meets one variant")
+    p.add_argument(
+        "--replicas", type=int, default=1, metavar="N", help="containers of the primary (1)"
+    )
+    p.add_argument("--shadow", metavar="REF", help=argparse.SUPPRESS)
     add_common(p)
     p.set_defaults(handler=deploy)
 
@@ -56,8 +67,30 @@ def deploy(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
         tls_cert=cert,
         tls_key=key,
     )
+    if args.shadow:
+        from app.core.errors import InvalidInput
+
+        raise InvalidInput(
+            "--shadow is not available yet in this build.",
+            hint="Deploy the candidate as a --canary with a small --weight instead.",
+        )
+    balanced = args.canary or args.replicas != 1 or args.sticky
     with ProgressBar(f"deploy {args.target}") as bar:
-        dep = services.deployments.deploy(args.target, options, progress=bar, on_log=log_sink(bar))
+        if balanced:
+            dep = services.deployments.deploy_variants(
+                args.target,
+                canary=args.canary,
+                weight=args.weight,
+                sticky=args.sticky,
+                replicas=args.replicas,
+                options=options,
+                progress=bar,
+                on_log=log_sink(bar),
+            )
+        else:
+            dep = services.deployments.deploy(
+                args.target, options, progress=bar, on_log=log_sink(bar)
+            )
     return dep.to_dict(), "\n".join(deployment_lines(dep))
 
 
@@ -98,4 +131,15 @@ def deployment_lines(dep: Any) -> list[str]:
         )
     if dep.options.get("token"):
         lines.append("  auth       bearer token required")
+    if dep.options.get("sticky"):
+        lines.append(f"  sticky     {dep.options['sticky']}")
+    lines += [f"  variant    {variant_line(v)}" for v in dep.variants]
     return lines
+
+
+def variant_line(v: Any) -> str:
+    reason = f" — {v.reason}" if v.reason and v.status != "active" else ""
+    return (
+        f"{v.role:<8} {v.ref:<20} {v.weight:>3} %  {len(v.replica_ids)}/{v.replicas} replicas  "
+        f"{v.status}{reason}"
+    )

@@ -1,4 +1,4 @@
-"""``modeldesk deployments list|logs ID|stop ID|rollback NAME``."""
+"""``modeldesk deployments list|logs ID|stop ID|rollback NAME|promote ID|abort ID|scale ID N``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from app.cli import add_common
-from app.cli.deploy import deployment_lines
+from app.cli.deploy import deployment_lines, variant_line
 from app.cli.progress_bar import ProgressBar
 
 
@@ -39,6 +39,22 @@ def register(commands: Any) -> None:
     add_common(p)
     p.set_defaults(handler=rollback)
 
+    p = sub.add_parser("promote", help="move all traffic of a deployment to its canary")
+    p.add_argument("id", type=int, metavar="ID")
+    add_common(p)
+    p.set_defaults(handler=promote)
+
+    p = sub.add_parser("abort", help="move all traffic of a deployment back to its primary")
+    p.add_argument("id", type=int, metavar="ID")
+    add_common(p)
+    p.set_defaults(handler=abort)
+
+    p = sub.add_parser("scale", help="change the primary's replicas live")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("replicas", type=int, metavar="N")
+    add_common(p)
+    p.set_defaults(handler=scale)
+
     from app.cli import deployments_export, deployments_token
 
     deployments_export.register(sub)  # export and token: their own modules
@@ -49,13 +65,19 @@ def list_(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     deploy = services.deployments
     deploy.client()  # the statuses are only as good as the daemon's answer: say if it is gone
     deploy.reconcile()
-    rows = deploy.deployments(active_only=not args.all)
+    deploy.check_fallbacks()  # canaries the balancer took out of the rotation are recorded
+    rows = [
+        deploy.balanced(d.id) if d.kind == "balanced" else d
+        for d in deploy.deployments(active_only=not args.all)
+        if d.variant_id is None  # replicas are listed under their deployment
+    ]
     payload = {"deployments": [d.to_dict() for d in rows]}
     if not rows:
         return payload, "No deployments." if args.all else "No deployment is running."
     header = f"{'ID':>4}  {'MODEL':<24} {'STATUS':<9} {'URL':<24} IMAGE"
     lines = [header] + [
         f"{d.id:>4}  {(d.model + '@' + d.version):<24} {d.status:<9} {d.url:<24} {d.tag}"
+        + "".join(f"\n      {variant_line(v)}" for v in d.variants)
         for d in rows
     ]
     return payload, "\n".join(lines)
@@ -79,4 +101,19 @@ def rollback(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
     with ProgressBar(f"rollback {args.name}") as bar:
         dep = services.deployments.rollback(args.name, progress=bar)
     print(f"Rolled {args.name} back to version {dep.version}.", file=sys.stderr)
+    return dep.to_dict(), "\n".join(deployment_lines(dep))
+
+
+def promote(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    dep = services.deployments.promote(args.id)
+    return dep.to_dict(), "\n".join(deployment_lines(dep))
+
+
+def abort(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    dep = services.deployments.abort(args.id)
+    return dep.to_dict(), "\n".join(deployment_lines(dep))
+
+
+def scale(services: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    dep = services.deployments.scale(args.id, args.replicas)
     return dep.to_dict(), "\n".join(deployment_lines(dep))

@@ -10,6 +10,8 @@ daemon        the Docker client and the daemon's failures as sentences
 images        the image rows: build, export, push
 deployments   the deployment rows: run, deploy, stop, rollback, logs, test requests
 recovery      rows of dead owners failed, rows matched with the daemon
+variants      balanced deployments: canary, replicas, promote, abort, scale, fallback
+balancer      the HAProxy image (built offline), its configuration, reload, statistics
 service       DeployService, composed of the three above
 """
 

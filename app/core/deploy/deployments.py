@@ -109,19 +109,28 @@ class DeploymentsMixin:
         self.client()  # no daemon, no deployment: say so before any work
         with contextlib.suppress(NotFound):
             return self.run(self.image(target).id, options, progress=progress)
+        image = self.image_for(target, progress=_Slice(progress, 0, 0.7), on_log=on_log)
+        return self.run(image.id, options, progress=_Slice(progress, 0.7, 1.0))
+
+    def image_for(
+        self, target: str, *, progress: Progress | None = None, on_log: LogSink | None = None
+    ) -> Image:
+        """The built image of ``target`` (an image tag or id, or a version, built if needed)."""
+        with contextlib.suppress(NotFound):
+            return self.image(target)
         try:
             version = self._registry().resolve(target)
         except NotFound as exc:
             raise self._not_a_modeldesk_image(target) or exc from exc
         built = [i for i in self.images(include_failed=False) if i.model_version_id == version.id]
         if built and self._image_exists(built[0].image_id):
-            image = built[0]
-        else:
-            image = self.build(version.ref, progress=_Slice(progress, 0, 0.7), on_log=on_log)
-        return self.run(image.id, options, progress=_Slice(progress, 0.7, 1.0))
+            return built[0]
+        return self.build(version.ref, progress=progress, on_log=on_log)
 
     def stop(self, deployment_id: int) -> Deployment:
         dep = self.deployment(deployment_id)
+        if dep.kind == "balanced":
+            self._stop_replicas(dep.id)
         if dep.status in ACTIVE:
             container = self._container(dep)
             if container is not None:
@@ -399,4 +408,6 @@ def _deployment(row: DeploymentRow, image: ImageRow | None) -> Deployment:
         tag=image.tag if image is not None else "",
         model=labels.get(LABEL_MODEL, ""),
         version=labels.get("io.modeldesk.version", ""),
+        kind=row.kind or "single",
+        variant_id=row.variant_id,
     )

@@ -70,6 +70,9 @@ class Deployment:
     tag: str = ""
     model: str = ""
     version: str = ""
+    kind: str = "single"  # balanced: the container is the load balancer of ``variants``
+    variant_id: int | None = None  # set on a replica of a balanced deployment's variant
+    variants: tuple[Variant, ...] = ()
 
     @property
     def url(self) -> str:
@@ -81,6 +84,35 @@ class Deployment:
         data["created_at"] = self.created_at.isoformat()
         data["stopped_at"] = self.stopped_at.isoformat() if self.stopped_at else None
         data["url"] = self.url
+        data["variants"] = [v.to_dict() for v in self.variants]
+        return data
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model image with its share of a balanced deployment's traffic and its replicas."""
+
+    id: int
+    deployment_id: int
+    role: str  # primary, canary, shadow
+    image_row_id: int | None
+    model_version_id: int | None
+    weight: int  # percent
+    replicas: int
+    status: str  # active, promoted, aborted, fallen_back
+    reason: str
+    model: str = ""
+    version: str = ""
+    replica_ids: tuple[int, ...] = ()  # the running replicas' deployment ids
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ref"] = self.ref
+        data["replica_ids"] = list(self.replica_ids)
         return data
 
 

@@ -6,6 +6,7 @@ call it through the job runner). It is composed of three parts, each in its own 
 images       build, bundles, export, push, the ``model_images`` rows
 deployments  run, deploy, stop, rollback, logs, test requests, the ``deployments`` rows
 recovery     recover (rows of dead owners), reconcile (rows against the daemon), start-up
+variants     canary, replicas, promote, abort, scale, fallback behind HAProxy (balancer)
 
 This module holds what they share: the store, the registry, the wheel cache and the one Docker
 client, connected on first use.
@@ -23,6 +24,7 @@ from app.core.deploy.daemon import connect
 from app.core.deploy.deployments import ACTIVE, LABEL_IMAGE_ROW, DeploymentsMixin
 from app.core.deploy.images import ImagesMixin, LogSink, default_base_image
 from app.core.deploy.recovery import RecoveryMixin, reconcile_at_startup
+from app.core.deploy.variants import VariantsMixin
 from app.core.deploy.wheels import WheelCache
 from app.core.errors import InvalidInput
 from app.core.store import Store
@@ -37,7 +39,7 @@ __all__ = [
 ]
 
 
-class DeployService(ImagesMixin, DeploymentsMixin, RecoveryMixin):
+class DeployService(ImagesMixin, DeploymentsMixin, VariantsMixin, RecoveryMixin):
     def __init__(
         self,
         store: Store,

@@ -59,3 +59,35 @@ class DeploymentRow(Base):
     owner: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # single (one container), balanced (its container is the load balancer of its variants)
+    kind: Mapped[str] = mapped_column(String(16), default="single")
+    # set on a replica of a balanced deployment's variant
+    variant_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+
+
+class VariantRow(Base):
+    """One variant of a balanced deployment: a model image, its share and its replicas.
+
+    The balanced deployment is a ``deployments`` row of kind ``balanced`` whose container is
+    the load balancer; each replica is a ``deployments`` row of its own (started and smoke-
+    tested like a single deployment) that names its variant.
+    """
+
+    __tablename__ = "deployment_variants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="primary")  # canary, shadow
+    image_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_images.id", ondelete="SET NULL"), nullable=True
+    )
+    model_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    weight: Mapped[int] = mapped_column(Integer, default=100)  # percent of the traffic
+    replicas: Mapped[int] = mapped_column(Integer, default=1)
+    # active, promoted, aborted, fallen_back (its traffic returned to the last good version)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

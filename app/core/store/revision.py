@@ -3,4 +3,4 @@
 
 VERSION_TABLE = "modeldesk_alembic_version"
 #: The newest migration this code knows. A test checks it equals Alembic's head.
-HEAD_REVISION = "0013_team"
+HEAD_REVISION = "0014_variants"
