@@ -119,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screens")
     args = parser.parse_args()
+    args.out = args.out.resolve()  # relative to where it is run, printed relative to the repo
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="modeldesk-screens-") as folder:
         os.environ["XDG_CONFIG_HOME"] = folder  # the screenshots' settings, not yours
