@@ -160,6 +160,15 @@ def _any_stale(running: list[tuple[str, datetime]]) -> bool:
     )
 
 
+def _audit_restored_guards(store: Any) -> None:
+    """Put the recreation of dropped audit triggers in the audit log itself: whoever dropped
+    them may have edited the log meanwhile, and ``audit verify`` is where a reviewer looks."""
+    from app.core.registry import audit
+
+    with store.session(write=True) as s:
+        audit.append(s, "audit.guards_restored", "audit_log", {"triggers": store.restored_guards})
+
+
 def build_services(store_url: str | None = None, *, artifacts_dir: Path | None = None) -> Services:
     """Open (and migrate) the store, clear what crashed writers left, and wire the services."""
     from app.core.artifacts import ArtifactStore
@@ -167,6 +176,8 @@ def build_services(store_url: str | None = None, *, artifacts_dir: Path | None =
     from app.core.tracking import TrackingService
 
     store = Store(resolve_store_url(store_url), artifacts_dir=artifacts_dir)
+    if store.restored_guards:
+        _audit_restored_guards(store)
     artifacts = ArtifactStore(store)
     artifacts.recover()
     tracking = TrackingService(store, artifacts)

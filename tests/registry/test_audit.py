@@ -4,6 +4,7 @@ entry, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -155,10 +156,16 @@ def test_dropped_triggers_are_recreated_on_open(backend_services) -> None:
     before = db.triggers()
     db.drop_triggers()
     assert db.triggers() == set()
-    build_services(url, artifacts_dir=services.artifacts.root).close()
+    reopened = build_services(url, artifacts_dir=services.artifacts.root)
     assert db.triggers() == before
     with pytest.raises(Exception, match="append-only"):
         db.run("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+    # the recreation is itself an audit entry, naming the triggers, and the chain still holds
+    last = db.rows()[-1]
+    assert last.action == "audit.guards_restored"
+    assert set(json.loads(last.details)["triggers"]) == before
+    assert reopened.registry.audit_verify().ok
+    reopened.close()
 
 
 def test_deleting_the_last_entries_is_reported_as_truncation(backend_services) -> None:
