@@ -160,15 +160,6 @@ def _any_stale(running: list[tuple[str, datetime]]) -> bool:
     )
 
 
-def _audit_restored_guards(store: Any) -> None:
-    """Put the recreation of dropped audit triggers in the audit log itself: whoever dropped
-    them may have edited the log meanwhile, and ``audit verify`` is where a reviewer looks."""
-    from app.core.registry import audit
-
-    with store.session(write=True) as s:
-        audit.append(s, "audit.guards_restored", "audit_log", {"triggers": store.restored_guards})
-
-
 def build_services(store_url: str | None = None, *, artifacts_dir: Path | None = None) -> Services:
     """Open (and migrate) the store, clear what crashed writers left, and wire the services."""
     from app.core.artifacts import ArtifactStore
@@ -176,10 +167,14 @@ def build_services(store_url: str | None = None, *, artifacts_dir: Path | None =
     from app.core.tracking import TrackingService
 
     store = Store(resolve_store_url(store_url), artifacts_dir=artifacts_dir)
-    if store.restored_guards:
-        _audit_restored_guards(store)
     artifacts = ArtifactStore(store)
     artifacts.recover()
     tracking = TrackingService(store, artifacts)
     tracking.fail_stale()  # runs whose worker died while nobody watched
-    return Services(store=store, artifacts=artifacts, tracking=tracking)
+    services = Services(store=store, artifacts=artifacts, tracking=tracking)
+    if store.restored_guards:
+        # whoever dropped the triggers may have edited the log meanwhile: say so in the log
+        services.registry.audit_append(
+            "audit.guards_restored", "audit_log", {"triggers": store.restored_guards}
+        )
+    return services
